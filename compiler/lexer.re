@@ -1,0 +1,1 @@
+/* lexer.re: being written. */

@@ -1,0 +1,1 @@
+/* parser.c: being written. */

@@ -1,0 +1,1 @@
+/* trap.c: being written. */

@@ -1,0 +1,1 @@
+/* lib_list.c: being written. */

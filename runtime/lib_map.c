@@ -1,0 +1,1 @@
+/* lib_map.c: being written. */

@@ -1,0 +1,1 @@
+/* lib_math.c: being written. */

@@ -1,0 +1,1 @@
+/* lib_str.c: being written. */

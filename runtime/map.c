@@ -1,0 +1,1 @@
+/* map.c: being written. */

@@ -1,0 +1,1 @@
+/* natives.c: being written. */

@@ -1,0 +1,2 @@
+/* test_bcfile.c: being written. */
+#include <criterion/criterion.h>

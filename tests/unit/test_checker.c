@@ -1,0 +1,2 @@
+/* test_checker.c: being written. */
+#include <criterion/criterion.h>

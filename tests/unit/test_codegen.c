@@ -1,0 +1,2 @@
+/* test_codegen.c: being written. */
+#include <criterion/criterion.h>

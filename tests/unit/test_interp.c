@@ -1,0 +1,2 @@
+/* test_interp.c: being written. */
+#include <criterion/criterion.h>

@@ -1,0 +1,2 @@
+/* test_natives.c: being written. */
+#include <criterion/criterion.h>

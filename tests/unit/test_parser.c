@@ -1,0 +1,2 @@
+/* test_parser.c: being written. */
+#include <criterion/criterion.h>

@@ -1,0 +1,2 @@
+/* test_runtime.c: being written. */
+#include <criterion/criterion.h>

@@ -1,0 +1,2 @@
+/* test_verify.c: being written. */
+#include <criterion/criterion.h>

@@ -1,0 +1,1 @@
+/* bcfile.c: being written. */

@@ -1,0 +1,1 @@
+/* dis.c: being written. */

@@ -1,0 +1,1 @@
+/* link.c: being written. */

@@ -1,0 +1,1 @@
+/* verify.c: being written. */
