@@ -37,7 +37,6 @@ typedef struct holt_config {
     uint64_t mem_bytes;             /* guest memory limit; 0 = 256 MiB */
     uint32_t stack_slots;           /* value-stack slots (locals + operands); 0 = 1 Mi */
     uint32_t max_frames;            /* call depth before StackOverflowError; 0 = 200,000 */
-    int gc_stress;                  /* collect at every allocation (tests) */
     int force_switch;               /* interpreter: use the switch dispatch, not computed goto */
     int allow_env;                  /* os.env may read the environment */
     holt_write_fn write;            /* NULL = process stdout/stderr */

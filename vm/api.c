@@ -1,1 +1,472 @@
-/* api.c: being written. */
+/* api.c — include/holt.h: the embedding API, and the one place that drives the whole pipeline
+ * (compile or read, verify, link, run). It sits on top of every layer: the compiler for source
+ * files, vm/ for loading and running, runtime/ and hostos/ for the machine.
+ *
+ * Loading a program: the entry module and the user modules it brought along come from one
+ * bundle (a compiled source tree or a .hbc file); standard modules are referred to by name and
+ * version and compiled from the sources embedded in libholt. Every module is verified before
+ * it is linked, and linked only after every module it refers to, so linking never sees a
+ * dangling reference.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compile.h"
+#include "holt.h"
+#include "vm.h"
+
+#define DEFAULT_MEM (256ull << 20)
+#define DEFAULT_STACK_SLOTS (1u << 20)
+#define DEFAULT_MAX_FRAMES 200000u
+
+/* ---- host-side output (diagnostics of the toolchain, not program I/O) --------------------- */
+
+static void host_write(holt_vm *vm, int fd, const char *p, size_t n)
+{
+    if (vm->cfg.write) {
+        vm->cfg.write(vm->cfg.io_ctx, fd, p, n);
+        return;
+    }
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return;
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+static void host_printf(holt_vm *vm, int fd, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void host_printf(holt_vm *vm, int fd, const char *fmt, ...)
+{
+    holt_buf b;
+    buf_init(&b);
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vprintf(&b, fmt, ap);
+    va_end(ap);
+    host_write(vm, fd, b.data, b.len);
+    buf_free(&b);
+}
+
+/* ---- traps routed to the embedder's hooks -------------------------------------------------- */
+
+/* The WRITE trap when the embedder gave a write hook: copy the guest bytes out and hand them
+ * over. Only the program's stdout and stderr exist. */
+static int64_t hook_write(hmachine *m, void *ctx, const uint64_t a[4])
+{
+    holt_vm *vm = ctx;
+    if (a[0] != 1 && a[0] != 2)
+        return -EBADF;
+    uint64_t n = a[2];
+    char *tmp = xmalloc(n ? n : 1);
+    hm_read(m, a[1], tmp, n);
+    long w = vm->cfg.write(vm->cfg.io_ctx, (int)a[0], tmp, n);
+    free(tmp);
+    return w;
+}
+
+static int64_t hook_read(hmachine *m, void *ctx, const uint64_t a[4])
+{
+    holt_vm *vm = ctx;
+    if (a[0] != 0)
+        return -EBADF;
+    uint64_t n = a[2];
+    char *tmp = xmalloc(n ? n : 1);
+    long r = vm->cfg.read(vm->cfg.io_ctx, tmp, n);
+    if (r > 0)
+        hm_write(m, a[1], tmp, (uint64_t)r);
+    free(tmp);
+    return r;
+}
+
+/* ---- VM lifetime --------------------------------------------------------------------------- */
+
+void holt_config_init(holt_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->mem_bytes = DEFAULT_MEM;
+    cfg->stack_slots = DEFAULT_STACK_SLOTS;
+    cfg->max_frames = DEFAULT_MAX_FRAMES;
+}
+
+holt_vm *holt_new(const holt_config *cfg)
+{
+    holt_vm *vm = calloc(1, sizeof *vm);
+    if (!vm)
+        return NULL;
+    if (cfg)
+        vm->cfg = *cfg;
+    else
+        holt_config_init(&vm->cfg);
+    if (!vm->cfg.mem_bytes)
+        vm->cfg.mem_bytes = DEFAULT_MEM;
+    if (!vm->cfg.stack_slots)
+        vm->cfg.stack_slots = DEFAULT_STACK_SLOTS;
+    if (!vm->cfg.max_frames)
+        vm->cfg.max_frames = DEFAULT_MAX_FRAMES;
+    buf_init(&vm->trace);
+    if (hm_init(&vm->m, vm->cfg.mem_bytes) < 0)
+        goto err_free;
+    if (vm->cfg.write)
+        trap_set(&vm->m, TRAP_WRITE, hook_write, vm);
+    if (vm->cfg.read)
+        trap_set(&vm->m, TRAP_READ, hook_read, vm);
+    if (rt_init(vm) < 0)
+        goto err_machine;
+    return vm;
+
+err_machine:
+    hm_destroy(&vm->m);
+err_free:
+    free(vm);
+    return NULL;
+}
+
+void holt_free(holt_vm *vm)
+{
+    if (!vm)
+        return;
+    for (uint32_t i = 0; i < vm->nmodules; i++)
+        vm_module_free(vm->modules[i]);
+    free(vm->modules);
+    free(vm->stack);
+    free(vm->frames);
+    buf_free(&vm->trace);
+    rt_destroy(vm);
+    hm_destroy(&vm->m);
+    free(vm);
+}
+
+const char *holt_version(void) { return HOLT_VERSION_STRING; }
+
+/* ---- reading programs ---------------------------------------------------------------------- */
+
+static bool read_file(holt_vm *vm, const char *path, uint8_t **data, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        host_printf(vm, 2, "holt: cannot read '%s': %s\n", path, strerror(errno));
+        return false;
+    }
+    holt_buf b;
+    buf_init(&b);
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_put(&b, chunk, n);
+    bool bad = ferror(f);
+    int err = errno;
+    fclose(f);
+    if (bad) {
+        host_printf(vm, 2, "holt: cannot read '%s': %s\n", path, strerror(err));
+        buf_free(&b);
+        return false;
+    }
+    *data = (uint8_t *)buf_take(&b, len);
+    return true;
+}
+
+static bool is_bytecode(const uint8_t *data, size_t len)
+{
+    return len >= 4 && memcmp(data, "HOLT", 4) == 0;
+}
+
+/* The program at `path` as a bundle: a .hbc image read as is, or a source tree compiled. On
+ * failure the reason has been written to fd 2. */
+static bc_bundle *load_bundle(holt_vm *vm, const char *path)
+{
+    uint8_t *data;
+    size_t len;
+    if (!read_file(vm, path, &data, &len))
+        return NULL;
+    holt_buf msg;
+    buf_init(&msg);
+    bc_bundle *b;
+    if (is_bytecode(data, len)) {
+        b = bc_read(data, len, &msg);
+        if (!b)
+            host_printf(vm, 2, "holt: %s: %s\n", path, msg.data ? msg.data : "bad .hbc file");
+    } else {
+        compiler *c = compiler_new(&msg);
+        b = compile_program(c, path);
+        compiler_free(c);
+        if (msg.len)
+            host_write(vm, 2, msg.data, msg.len);
+    }
+    free(data);
+    buf_free(&msg);
+    return b;
+}
+
+/* ---- verifying and linking ----------------------------------------------------------------- */
+
+typedef struct {
+    holt_vm *vm;
+    bc_bundle *bundle;            /* user modules; entries are taken (set to NULL) when linked */
+    uint8_t *state;               /* per bundle module: 0 new, 1 linking, 2 linked */
+    holt_buf err;                 /* the first failure */
+} loader;
+
+static vm_module *load_module(loader *ld, bc_module *m);
+
+/* Bring in the module a MODULE constant names: a standard module by name and version, or a
+ * user module from the bundle. */
+static vm_module *load_dependency(loader *ld, const bc_module *from, const bc_const *k)
+{
+    const char *name = bc_str(from, k->u.mod.name);
+    if (!name) {
+        buf_printf(&ld->err, "load: module %s: bad module constant", from->name);
+        return NULL;
+    }
+    vm_module *done = vm_find_module(ld->vm, name);
+    if (done)
+        return done;
+    if (k->u.mod.version != 0) {
+        if (k->u.mod.version != HOLT_STD_VERSION) {
+            buf_printf(&ld->err, "load: module %s needs standard module %s version %u; this VM has version %u",
+                       from->name, name, k->u.mod.version, HOLT_STD_VERSION);
+            return NULL;
+        }
+        holt_buf diag;
+        buf_init(&diag);
+        compiler *c = compiler_new(&diag);
+        bc_module *std = compile_std(c, name);
+        compiler_free(c);
+        if (!std) {
+            buf_printf(&ld->err, "load: module %s imports '%s', which is not a standard module%s%s", from->name, name,
+                       diag.len ? ":\n" : "", diag.len ? diag.data : "");
+            buf_free(&diag);
+            return NULL;
+        }
+        buf_free(&diag);
+        return load_module(ld, std);
+    }
+    for (uint32_t i = 0; i < ld->bundle->nmodules; i++) {
+        bc_module *um = ld->bundle->modules[i];
+        if (ld->state[i] == 1 && um && strcmp(um->name, name) == 0) {
+            buf_printf(&ld->err, "load: module %s: import cycle through module %s", from->name, name);
+            return NULL;
+        }
+        if (ld->state[i] == 0 && um && strcmp(um->name, name) == 0) {
+            ld->state[i] = 1;
+            vm_module *vmm = load_module(ld, um);
+            ld->state[i] = 2;
+            if (vmm)
+                ld->bundle->modules[i] = NULL; /* owned by the VM now */
+            return vmm;
+        }
+    }
+    buf_printf(&ld->err, "load: module %s imports '%s', which is not in the program", from->name, name);
+    return NULL;
+}
+
+/* Verify m, load everything it refers to, then link it. Takes ownership of m. */
+static vm_module *load_module(loader *ld, bc_module *m)
+{
+    bool owned_by_bundle = false;
+    for (uint32_t i = 0; i < ld->bundle->nmodules; i++)
+        owned_by_bundle |= ld->bundle->modules[i] == m;
+    if (verify_module(m, &ld->err) < 0)
+        goto err;
+    for (uint32_t k = 1; k < m->nconsts; k++) {
+        const bc_const *c = &m->consts[k];
+        if (c->tag != BC_K_MODULE)
+            continue;
+        const char *name = bc_str(m, c->u.mod.name);
+        if (name && strcmp(name, m->name) == 0)
+            continue; /* a module may name itself */
+        if (!load_dependency(ld, m, c))
+            goto err;
+    }
+    vm_module *vmm = link_module(ld->vm, m, &ld->err);
+    if (!vmm)
+        goto err;
+    return vmm;
+
+err:
+    if (!owned_by_bundle)
+        bc_module_free(m);
+    return NULL;
+}
+
+/* Load the whole program; the entry module on success. */
+static vm_module *load_program(holt_vm *vm, bc_bundle *b, holt_buf *err)
+{
+    if (b->nmodules == 0) {
+        buf_puts(err, "load: the program has no modules");
+        return NULL;
+    }
+    loader ld = {vm, b, xcalloc(b->nmodules, 1), {0}};
+    buf_init(&ld.err);
+    vm_module *entry = NULL;
+    rt_catch c = {.prev = vm->catcher};
+    vm->catcher = &c;
+    if (setjmp(c.jb) == 0) {
+        ld.state[0] = 1;
+        entry = load_module(&ld, b->modules[0]);
+        ld.state[0] = 2;
+        if (entry)
+            b->modules[0] = NULL;
+    } else {
+        /* Linking allocates guest strings; the only error it can meet is a full memory. */
+        buf_printf(&ld.err, "load: out of guest memory while linking");
+        entry = NULL;
+    }
+    vm->catcher = c.prev;
+    if (!entry)
+        buf_put(err, ld.err.data ? ld.err.data : "load failed", ld.err.data ? ld.err.len : 11);
+    buf_free(&ld.err);
+    free(ld.state);
+    return entry;
+}
+
+/* ---- running ------------------------------------------------------------------------------- */
+
+static void report_uncaught(holt_vm *vm)
+{
+    rt_out_flush(vm);
+    gaddr exc = vm->exc;
+    const rt_type *t = rt_type_get(vm, rt_obj_type(vm, exc));
+    gaddr msg = rt_err_message(vm, exc);
+    char *text = msg ? rt_str_dup(vm, msg, NULL) : NULL;
+    host_printf(vm, 2, "error: %s: %s\n", t && t->name ? t->name : "Error", text ? text : "");
+    free(text);
+    if (vm->trace.len)
+        host_write(vm, 2, vm->trace.data, vm->trace.len);
+}
+
+int holt_run_file(holt_vm *vm, const char *path, int argc, char **argv)
+{
+    vm->argc = argc;
+    vm->argv = argv;
+    bc_bundle *b = load_bundle(vm, path);
+    if (!b)
+        return HOLT_BAD_INPUT;
+    holt_buf err;
+    buf_init(&err);
+    vm_module *entry = load_program(vm, b, &err);
+    bc_bundle_free(b);
+    if (!entry) {
+        host_printf(vm, 2, "holt: %s: %s\n", path, err.data);
+        buf_free(&err);
+        return HOLT_BAD_INPUT;
+    }
+    buf_free(&err);
+
+    int status;
+    switch (interp_run_module(vm, entry)) {
+    case RT_OK:
+        status = HOLT_OK;
+        break;
+    case RT_EXITED:
+        status = vm->m.exit_status;
+        break;
+    default:
+        report_uncaught(vm);
+        status = HOLT_ERROR;
+        break;
+    }
+    /* Flushing may itself fail (a closed pipe); the status already says how the program
+     * ended, so that is not reported. */
+    rt_catch c = {.prev = vm->catcher};
+    vm->catcher = &c;
+    if (setjmp(c.jb) == 0)
+        rt_out_flush(vm);
+    vm->catcher = c.prev;
+    return status;
+}
+
+/* ---- building, verifying, disassembling ---------------------------------------------------- */
+
+int holt_build_file(holt_vm *vm, const char *src_path, const char *out_path)
+{
+    bc_bundle *b = load_bundle(vm, src_path);
+    if (!b)
+        return HOLT_BAD_INPUT;
+    holt_buf err, out;
+    buf_init(&err);
+    buf_init(&out);
+    int status = HOLT_OK;
+    /* What we write must load anywhere: check it as the loader will. */
+    for (uint32_t i = 0; i < b->nmodules; i++) {
+        if (verify_module(b->modules[i], &err) < 0) {
+            host_printf(vm, 2, "holt: %s: %s\n", src_path, err.data);
+            status = HOLT_BAD_INPUT;
+            goto out;
+        }
+    }
+    bc_write(b, &out);
+    FILE *f = fopen(out_path, "wb");
+    if (!f || fwrite(out.data, 1, out.len, f) != out.len || fclose(f) != 0) {
+        host_printf(vm, 2, "holt: cannot write '%s': %s\n", out_path, strerror(errno));
+        if (f)
+            fclose(f);
+        remove(out_path);
+        status = HOLT_BAD_INPUT;
+    }
+out:
+    buf_free(&err);
+    buf_free(&out);
+    bc_bundle_free(b);
+    return status;
+}
+
+int holt_verify_file(holt_vm *vm, const char *path)
+{
+    bc_bundle *b = load_bundle(vm, path);
+    if (!b)
+        return HOLT_BAD_INPUT;
+    holt_buf err;
+    buf_init(&err);
+    uint32_t n = b->nmodules;
+    vm_module *entry = load_program(vm, b, &err);
+    bc_bundle_free(b);
+    int status = HOLT_OK;
+    if (!entry) {
+        host_printf(vm, 2, "holt: %s: %s\n", path, err.data);
+        status = HOLT_BAD_INPUT;
+    } else {
+        host_printf(vm, 1, "%s: ok (%u module%s verified and linked, %u standard)\n", path, n, n == 1 ? "" : "s",
+                    vm->nmodules - n);
+    }
+    buf_free(&err);
+    return status;
+}
+
+int holt_dis_file(holt_vm *vm, const char *path)
+{
+    bc_bundle *b = load_bundle(vm, path);
+    if (!b)
+        return HOLT_BAD_INPUT;
+    holt_buf out;
+    buf_init(&out);
+    for (uint32_t i = 0; i < b->nmodules; i++) {
+        if (i)
+            buf_putc(&out, '\n');
+        dis_module(b->modules[i], &out);
+    }
+    host_write(vm, 1, out.data ? out.data : "", out.len);
+    buf_free(&out);
+    bc_bundle_free(b);
+    return HOLT_OK;
+}
+
+void holt_print_stats(holt_vm *vm)
+{
+    holt_buf b;
+    buf_init(&b);
+    buf_puts(&b, "-- holt stats ------------------------------\n");
+    for (int i = 0; i < HM_STAT__COUNT; i++)
+        buf_printf(&b, "%-22s %20llu\n", hm_stat_names[i], (unsigned long long)vm->m.stats[i]);
+    for (int i = 0; i < TRAP__COUNT; i++)
+        buf_printf(&b, "trap %-17s %20llu\n", trap_names[i], (unsigned long long)vm->m.trap_counts[i]);
+    buf_printf(&b, "%-22s %20llu\n", "heap_bytes_allocated", (unsigned long long)vm->heap.bytes_allocated);
+    host_write(vm, 2, b.data, b.len);
+    buf_free(&b);
+}

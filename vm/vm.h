@@ -83,6 +83,8 @@ vm_module *vm_find_module(holt_vm *vm, const char *name);
  * linked module, or NULL with a reason in err ("link: module app: no function util.f of type
  * (I)I"). */
 vm_module *link_module(holt_vm *vm, bc_module *m, holt_buf *err);
+/* Free a linked module and everything it owns (its bc_module included). */
+void vm_module_free(vm_module *m);
 
 /* ---- interpreter (interp.c) -------------------------------------------------------------- */
 
