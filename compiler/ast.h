@@ -24,6 +24,7 @@ typedef struct ast_node ast_node;
 typedef struct {
     ast_node **items;
     int n;
+    int cap;                      /* allocated entries (ast_list_push grows it; 0 is fine) */
 } ast_list;
 
 /* Node kinds. E_ expressions, S_ statements, D_ declarations, T_ syntactic types. */
@@ -34,14 +35,14 @@ typedef struct {
     X(E_INTERP)   /* list: parts, E_STR pieces and expressions, in order */                    \
     X(E_BOOL)     /* b */                                                                      \
     X(E_NULL)                                                                                  \
-    X(E_NAME)     /* name; checker: sym */                                                     \
+    X(E_NAME)     /* name; list = explicit type args `Stack<int>(...)`; checker: sym */       \
     X(E_SELF)                                                                                  \
     X(E_SUPER)                                                                                 \
-    X(E_UNARY)    /* op ('-' '!' '~'), a */                                                    \
+    X(E_UNARY)    /* op (TOK_MINUS, TOK_BANG, TOK_TILDE), a */                                 \
     X(E_BINARY)   /* op (tok_kind), a, b */                                                    \
     X(E_CALL)     /* a = callee, list = args; checker: call */                                 \
     X(E_INDEX)    /* a[b] */                                                                   \
-    X(E_MEMBER)   /* a.name; checker: member */                                                \
+    X(E_MEMBER)   /* a.name; list = explicit type args; checker: member */                     \
     X(E_LIST)     /* list = items */                                                           \
     X(E_REPEAT)   /* [a; b] */                                                                 \
     X(E_MAP)      /* list = k1 v1 k2 v2 ... */                                                 \
@@ -72,7 +73,7 @@ typedef struct {
     X(T_LIST)     /* a = element */                                                            \
     X(T_MAP)      /* a = key, b = value */                                                     \
     X(T_FN)       /* list = params, a = result or NULL */                                      \
-    X(T_QUAL)     /* name = module alias, name2 = type name: util.Point */
+    X(T_QUAL)     /* name = module alias, name2 = type name: util.Point; list = type args */
 
 typedef enum {
 #define X(k) k,
@@ -80,6 +81,23 @@ typedef enum {
 #undef X
     AST__COUNT
 } ast_kind;
+
+/* What the parser builds, where the list above leaves a choice:
+ *  - line/col is the node's first token, for operators too (E_BINARY: its left operand).
+ *    Parentheses make no node.
+ *  - `-9223372036854775808` (minus applied directly to that literal) is one E_INT holding
+ *    INT64_MIN; every other negation is an E_UNARY.
+ *  - E_INTERP: E_STR pieces (empty ones left out) and expressions in source order.
+ *  - S_IF: `else if` is c = another S_IF. S_FOR: `for i, x in xs` has name = i, name2 = x;
+ *    the parser also accepts two names with a range (`for i, x in 0..n`): the checker
+ *    rejects it. S_RETURN with no value: a = NULL.
+ *  - D_FN appears at the top level, in blocks (nested named functions) and as a class or
+ *    interface member (D_CLASS/D_INTERFACE cls->members); a constructor is the D_FN named
+ *    "init"; `static fn` sets is_static. Interface methods and `@native fn` have no body
+ *    (fn->body NULL). E_FN is an anonymous function (fn->name NULL).
+ *  - D_CLASS, D_INTERFACE and S_IMPORT occur only in the file's top-level block.
+ *  - A statement with a syntax error is left out of the tree; run no later pass on a file
+ *    whose parse reported errors. */
 
 extern const char *const ast_kind_names[AST__COUNT];
 
@@ -160,6 +178,10 @@ void ast_arena_free(ast_arena *a);
 void *ast_alloc(ast_arena *a, size_t size);
 /* A NUL-terminated copy of s[0..len) in the arena. */
 const char *ast_strdup(ast_arena *a, const char *s, size_t len);
+/* The interned copy of s[0..len): equal strings give the same pointer. Every name the parser
+ * stores (node name/name2, fn, param and class names) is interned, so names compare with ==
+ * as well as with strcmp. */
+const char *ast_intern(ast_arena *a, const char *s, size_t len);
 ast_node *ast_new(ast_arena *a, ast_kind kind, int line, int col);
 void ast_list_push(ast_arena *a, ast_list *l, ast_node *n);
 

@@ -1,1 +1,915 @@
-/* codegen.c: being written. */
+/* codegen.c — from a checked module to a bc_module (codegen.h).
+ *
+ * The generator walks the annotated tree once per function and emits the opcodes of
+ * opcodes.def. It never derives a type: every type it writes comes from the checker's
+ * annotations (`ty` on expressions, `sym` on names and declarations, `call` on calls, the
+ * slots and hidden slots of declarations and loops).
+ *
+ * Three invariants shape the code:
+ *  - Stack depth is tracked at every instruction (pops, then pushes, as the verifier counts),
+ *    so max_stack is exact and every label knows the depth its jumps carry.
+ *  - No dead bytes: after an unconditional transfer (JMP, RET, RETV) the generator is "dead"
+ *    and emits nothing until a label some jump targets is placed. Control flow is structured,
+ *    so a statement that starts dead can never be entered and is skipped whole. As a
+ *    consequence the last instruction of every function is a terminator.
+ *  - Determinism: constants are numbered in order of first use and deduplicated through a
+ *    hash of their contents, never of addresses; the same tree gives the same bytes.
+ *
+ * Control-flow layout:
+ *   if      cond→JF else; then; JMP end; else: ...; end:
+ *   while   cond→JF exit; top: body; cont: cond→JT top; exit:      (the test is duplicated
+ *           so each iteration runs one conditional jump and no JMP)
+ *   for a..b  i = a; hidden = b; i < hidden→JF exit; top: body; cont: i += 1;
+ *           i < hidden→JT top; exit:
+ *   for in list/map  LITER/MITER hidden; top: LNEXT/MNEXT hidden exit; store; body; JMP top
+ * Conditions of if/while are compiled as jumps (&&, || and ! become control flow); a && or ||
+ * whose value is needed is `a DUP JF/JT end POP b end:`, which leaves one bool on both paths.
+ */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codegen_int.h"
+#include "holt.h"
+
+const char *cg__tok_name(int tok) { return tok >= 0 && tok < TOK__COUNT ? tok_spellings[tok] : "?"; }
+
+void cg__error(cg *g, const ast_node *at, const char *fmt, const char *arg)
+{
+    diag_error(&g->m->diag, at ? at->line : 1, at ? at->col : 1, fmt, arg);
+    g->errors++;
+}
+
+/* ---- constant pool --------------------------------------------------------------------- */
+
+static uint64_t mix(uint64_t h, uint64_t v) { return (h ^ v) * 0x100000001b3ull; }
+
+static uint64_t khash(const bc_const *c)
+{
+    uint64_t h = mix(0xcbf29ce484222325ull, c->tag);
+    switch (c->tag) {
+    case BC_K_INT:
+        return mix(h, (uint64_t)c->u.i);
+    case BC_K_FLOAT: {
+        uint64_t bits;
+        memcpy(&bits, &c->u.f, sizeof bits);
+        return mix(h, bits);
+    }
+    case BC_K_STR:
+        for (uint32_t i = 0; i < c->u.s.len; i++)
+            h = mix(h, (uint8_t)c->u.s.bytes[i]);
+        return mix(h, c->u.s.len);
+    case BC_K_TYPE:
+        return mix(h, c->u.desc);
+    case BC_K_MODULE:
+        return mix(mix(h, c->u.mod.name), c->u.mod.version);
+    default:
+        return mix(mix(mix(h, c->u.ref.module), c->u.ref.name), c->u.ref.type);
+    }
+}
+
+static bool keq(const bc_const *a, const bc_const *b)
+{
+    if (a->tag != b->tag)
+        return false;
+    switch (a->tag) {
+    case BC_K_INT:
+        return a->u.i == b->u.i;
+    case BC_K_FLOAT:
+        /* By bit pattern: 0.0 and -0.0 differ, and every nan is itself. */
+        return memcmp(&a->u.f, &b->u.f, sizeof a->u.f) == 0;
+    case BC_K_STR:
+        return a->u.s.len == b->u.s.len && memcmp(a->u.s.bytes, b->u.s.bytes, a->u.s.len) == 0;
+    case BC_K_TYPE:
+        return a->u.desc == b->u.desc;
+    case BC_K_MODULE:
+        return a->u.mod.name == b->u.mod.name && a->u.mod.version == b->u.mod.version;
+    default:
+        return a->u.ref.module == b->u.ref.module && a->u.ref.name == b->u.ref.name &&
+               a->u.ref.type == b->u.ref.type;
+    }
+}
+
+static void kh_insert(cg *g, uint32_t idx)
+{
+    uint32_t mask = g->khcap - 1;
+    uint32_t i = (uint32_t)khash(&g->k[idx]) & mask;
+    while (g->kh[i])
+        i = (i + 1) & mask;
+    g->kh[i] = idx;
+}
+
+/* Append constant c without looking for an equal one (its STR bytes are copied). */
+static uint16_t kappend(cg *g, const bc_const *c)
+{
+    if (g->nk > UINT16_MAX) {
+        if (!g->errors)
+            cg__error(g, NULL, "module '%s' is too large: more than 65535 constants", g->m->name);
+        return 0;
+    }
+    if (g->nk == g->capk) {
+        g->capk = g->capk ? 2 * g->capk : 64;
+        g->k = xrealloc(g->k, g->capk * sizeof *g->k);
+    }
+    uint32_t idx = g->nk++;
+    g->k[idx] = *c;
+    if (c->tag == BC_K_STR) {
+        char *b = xmalloc(c->u.s.len + 1);
+        memcpy(b, c->u.s.bytes, c->u.s.len);
+        b[c->u.s.len] = 0;
+        g->k[idx].u.s.bytes = b;
+    }
+    if (2 * g->nk > g->khcap) {
+        free(g->kh);
+        g->khcap = g->khcap ? 2 * g->khcap : 128;
+        g->kh = xcalloc(g->khcap, sizeof *g->kh);
+        for (uint32_t i = 1; i < g->nk; i++)
+            kh_insert(g, i);
+    } else {
+        kh_insert(g, idx);
+    }
+    return (uint16_t)idx;
+}
+
+/* The index of a constant equal to c, added at the end of the pool if there is none. */
+static uint16_t kintern(cg *g, const bc_const *c)
+{
+    if (g->khcap) {
+        uint32_t mask = g->khcap - 1;
+        for (uint32_t i = (uint32_t)khash(c) & mask; g->kh[i]; i = (i + 1) & mask)
+            if (keq(&g->k[g->kh[i]], c))
+                return (uint16_t)g->kh[i];
+    }
+    return kappend(g, c);
+}
+
+static uint16_t k_int(cg *g, int64_t v)
+{
+    bc_const c = {.tag = BC_K_INT, .u.i = v};
+    return kintern(g, &c);
+}
+
+static uint16_t k_float(cg *g, double v)
+{
+    bc_const c = {.tag = BC_K_FLOAT, .u.f = v};
+    return kintern(g, &c);
+}
+
+static uint16_t k_str(cg *g, const char *s, size_t len)
+{
+    bc_const c = {.tag = BC_K_STR, .u.s = {(uint32_t)len, (char *)s}};
+    return kintern(g, &c);
+}
+
+static uint16_t k_cstr(cg *g, const char *s) { return k_str(g, s, strlen(s)); }
+
+static uint16_t k_desc(cg *g, const char *desc)
+{
+    bc_const c = {.tag = BC_K_TYPE, .u.desc = k_cstr(g, desc)};
+    return kintern(g, &c);
+}
+
+/* The TYPE constant of a checked type. `null` whose context gave it no reference type can
+ * only meet reference comparisons and `any`, so it is typed as any. */
+uint16_t cg__k_type(cg *g, const htype *t)
+{
+    if (!t || !t->desc || t->desc[0] == '!') {
+        if (t && t->kind == TY_NULL)
+            return k_desc(g, "A");
+        cg__error(g, NULL, "internal error: a value of type '%s' reached code generation",
+                 t && t->desc ? t->desc : "?");
+        return 0;
+    }
+    return k_desc(g, t->desc);
+}
+
+static uint16_t k_module(cg *g, const cmodule *mod)
+{
+    bc_const c = {.tag = BC_K_MODULE,
+                  .u.mod = {k_cstr(g, mod->name), mod->is_std ? HOLT_STD_VERSION : 0}};
+    return kintern(g, &c);
+}
+
+uint16_t cg__k_ref(cg *g, int tag, const cmodule *mod, const char *name, const htype *ty)
+{
+    bc_const c = {.tag = (uint8_t)tag};
+    c.u.ref.module = mod ? k_module(g, mod) : 0;
+    c.u.ref.name = k_cstr(g, name);
+    c.u.ref.type = cg__k_type(g, ty);
+    return kintern(g, &c);
+}
+
+uint16_t cg__k_native(cg *g, const char *name, const char *desc)
+{
+    bc_const c = {.tag = BC_K_NATIVE};
+    c.u.ref.name = k_cstr(g, name);
+    c.u.ref.type = k_desc(g, desc);
+    return kintern(g, &c);
+}
+
+/* The NATIVE constant behind an @native function of a standard module: "<module>.<name>". */
+uint16_t cg__k_native_fn(cg *g, const cmodule *mod, const char *name, const htype *ty)
+{
+    holt_buf b;
+    buf_init(&b);
+    buf_printf(&b, "%s.%s", mod->name, name);
+    bc_const c = {.tag = BC_K_NATIVE};
+    c.u.ref.name = k_str(g, b.data, b.len);
+    c.u.ref.type = cg__k_type(g, ty);
+    buf_free(&b);
+    return kintern(g, &c);
+}
+
+/* ---- emission -------------------------------------------------------------------------- */
+
+/* Record the current source line for the instruction about to be emitted at this pc. */
+static void mark_line(cg *g)
+{
+    uint32_t pc = (uint32_t)g->code.len;
+    uint32_t line = g->line > 0 ? (uint32_t)g->line : 1;
+    if (g->nlines && g->lines[g->nlines - 1].line == line)
+        return;
+    if (g->nlines && g->lines[g->nlines - 1].pc == pc) {
+        g->lines[g->nlines - 1].line = line; /* nothing was emitted under the old line */
+        if (g->nlines > 1 && g->lines[g->nlines - 2].line == line)
+            g->nlines--;
+        return;
+    }
+    if (g->nlines == g->caplines) {
+        g->caplines = g->caplines ? 2 * g->caplines : 16;
+        g->lines = xrealloc(g->lines, g->caplines * sizeof *g->lines);
+    }
+    g->lines[g->nlines++] = (bc_line){pc, line};
+}
+
+static void stack(cg *g, int pops, int pushes)
+{
+    assert(g->errors || g->depth >= pops);
+    if (g->depth < pops)
+        g->depth = pops;
+    g->depth += pushes - pops;
+    if (g->depth > g->max)
+        g->max = g->depth;
+}
+
+/* Emit an opcode byte and account its stack effect; the operands follow. */
+void cg__op(cg *g, bc_op o, int pops, int pushes)
+{
+    /* After an error the output is dropped: emission may go on, consistent or not. */
+    assert(g->errors || !g->dead);
+    mark_line(g);
+    buf_u8(&g->code, (uint8_t)o);
+    stack(g, pops, pushes);
+}
+
+void cg__op_u16(cg *g, bc_op o, uint32_t v, int pops, int pushes)
+{
+    cg__op(g, o, pops, pushes);
+    buf_u16(&g->code, (uint16_t)v);
+}
+
+static void put_i32(cg *g, uint32_t at_off, int32_t v)
+{
+    uint32_t u = (uint32_t)v;
+    for (int i = 0; i < 4; i++)
+        g->code.data[at_off + i] = (char)(uint8_t)(u >> (8 * i));
+}
+
+static void jfix_add(cg *g, jlist *l, uint32_t op_at, uint32_t opnd_at, int depth)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 4;
+        l->fix = xrealloc(l->fix, (size_t)l->cap * sizeof *l->fix);
+    }
+    assert(g->errors || l->n == 0 || l->depth == depth);
+    l->depth = depth;
+    l->fix[l->n++] = (struct cg_fix){op_at, opnd_at};
+}
+
+/* A forward jump (JMP, JT, JF) to label l. */
+void cg__jump(cg *g, bc_op o, jlist *l)
+{
+    uint32_t op_at = (uint32_t)g->code.len;
+    cg__op(g, o, o == OP_JMP ? 0 : 1, 0);
+    jfix_add(g, l, op_at, (uint32_t)g->code.len, g->depth);
+    buf_u32(&g->code, 0);
+    if (o == OP_JMP)
+        g->dead = true;
+}
+
+/* A backward jump to an instruction already emitted at `target`. */
+static void jump_back(cg *g, bc_op o, uint32_t target)
+{
+    uint32_t op_at = (uint32_t)g->code.len;
+    cg__op(g, o, o == OP_JMP ? 0 : 1, 0);
+    buf_u32(&g->code, (uint32_t)(int32_t)((int64_t)target - op_at));
+    if (o == OP_JMP)
+        g->dead = true;
+}
+
+/* The current position as the target of backward jumps to come. */
+static uint32_t here(cg *g)
+{
+    g->label_pc = (uint32_t)g->code.len;
+    return g->label_pc;
+}
+
+/* Resolve the jumps of l to `target`, and free the list. */
+static void resolve(cg *g, jlist *l, uint32_t target)
+{
+    for (int i = 0; i < l->n; i++)
+        put_i32(g, l->fix[i].opnd, (int32_t)((int64_t)target - l->fix[i].op));
+    free(l->fix);
+    *l = (jlist){0};
+}
+
+/* Place label l here: code becomes reachable when some jump targets it. */
+void cg__place(cg *g, jlist *l)
+{
+    if (l->n && !g->errors) {
+        /* A JMP to the very next instruction is dropped (the end of a then-block before an
+         * empty else, a `continue` that ends a loop body), unless some label was placed
+         * after it: a jump resolved to that address would then point past the code. */
+        struct cg_fix *last = &l->fix[l->n - 1];
+        if (last->opnd + 4 == g->code.len && (uint8_t)g->code.data[last->op] == OP_JMP &&
+            g->label_pc <= last->op) {
+            g->code.len = last->op;
+            while (g->nlines && g->lines[g->nlines - 1].pc >= g->code.len)
+                g->nlines--;
+            l->n--;
+            g->dead = false;
+            g->depth = l->depth;
+        }
+    }
+    if (l->n && !g->errors) {
+        g->label_pc = (uint32_t)g->code.len;
+        if (g->dead) {
+            g->dead = false;
+            g->depth = l->depth;
+        }
+        assert(g->depth == l->depth);
+    }
+    resolve(g, l, (uint32_t)g->code.len);
+}
+
+/* ---- small emitters -------------------------------------------------------------------- */
+
+void cg__push_int(cg *g, int64_t v)
+{
+    if (v >= INT32_MIN && v <= INT32_MAX) {
+        cg__op(g, OP_IIMM, 0, 1);
+        buf_u32(&g->code, (uint32_t)(int32_t)v);
+    } else {
+        cg__op_u16(g, OP_KINT, k_int(g, v), 0, 1);
+    }
+}
+
+void cg__push_float(cg *g, double v) { cg__op_u16(g, OP_KFLT, k_float(g, v), 0, 1); }
+
+void cg__push_str(cg *g, const char *s, size_t len) { cg__op_u16(g, OP_KSTR, k_str(g, s, len), 0, 1); }
+
+/* The zero value of a type (language.md 2). */
+static void push_zero(cg *g, const htype *t)
+{
+    switch (t->kind) {
+    case TY_INT:
+        cg__push_int(g, 0);
+        break;
+    case TY_FLOAT:
+        cg__push_float(g, 0.0);
+        break;
+    case TY_BOOL:
+        cg__op(g, OP_FALSE, 0, 1);
+        break;
+    default:
+        cg__op_u16(g, OP_NULL, cg__k_type(g, t), 0, 1);
+        break;
+    }
+}
+
+static void load_local(cg *g, int slot) { cg__op_u16(g, OP_LOAD, (uint32_t)slot, 0, 1); }
+static void store_local(cg *g, int slot) { cg__op_u16(g, OP_STORE, (uint32_t)slot, 1, 0); }
+
+/* Load or store a variable symbol: a local slot, a global of this module, or a global of
+ * another module through a GLOBAL constant. */
+void cg__sym_access(cg *g, const ast_node *at_node, const sym *s, bool store)
+{
+    switch (s->kind) {
+    case SYM_LOCAL:
+        cg__op_u16(g, store ? OP_STORE : OP_LOAD, (uint32_t)s->index, store, !store);
+        return;
+    case SYM_GLOBAL:
+        if (s->module == g->m)
+            cg__op_u16(g, store ? OP_GSTORE : OP_GLOAD, (uint32_t)s->index, store, !store);
+        else
+            cg__op_u16(g, store ? OP_XSTORE : OP_XLOAD, cg__k_ref(g, BC_K_GLOBAL, s->module, s->name, s->ty), store,
+                   !store);
+        return;
+    default:
+        cg__error(g, at_node, "'%s' used as a value is not supported yet", s->name);
+        return;
+    }
+}
+
+/* ---- statements ------------------------------------------------------------------------ */
+
+static void stmt(cg *g, ast_node *s);
+
+/* The variable an assignment target names: E_NAME's symbol or a module member's. */
+static const sym *target_sym(const ast_node *t)
+{
+    if (t->kind == E_NAME)
+        return t->sym;
+    if (t->kind == E_MEMBER)
+        return t->member;
+    return NULL;
+}
+
+static int compound_base(int tok)
+{
+    switch (tok) {
+    case TOK_PLUSEQ: return TOK_PLUS;
+    case TOK_MINUSEQ: return TOK_MINUS;
+    case TOK_STAREQ: return TOK_STAR;
+    case TOK_SLASHEQ: return TOK_SLASH;
+    case TOK_PERCENTEQ: return TOK_PERCENT;
+    case TOK_AMPEQ: return TOK_AMP;
+    case TOK_PIPEEQ: return TOK_PIPE;
+    case TOK_CARETEQ: return TOK_CARET;
+    case TOK_SHLEQ: return TOK_SHL;
+    case TOK_SHREQ: return TOK_SHR;
+    default: return -1;
+    }
+}
+
+static void assign(cg *g, ast_node *s)
+{
+    ast_node *t = s->a;
+    while (t->kind == E_CONV) /* a target is never converted; look through defensively */
+        t = t->a;
+    bool compound = s->op != TOK_EQ && s->op != '='; /* the token, or the character */
+    int o = -1;
+    if (compound) {
+        o = cg__arith_op(compound_base(s->op), t->ty->kind);
+        if (o < 0) {
+            cg__error(g, s, "operator '%s' is not supported by code generation", cg__tok_name(s->op));
+            return;
+        }
+    }
+    if (t->kind == E_INDEX) {
+        ty_kind ck = t->a->ty->kind;
+        if (ck != TY_LIST && ck != TY_MAP) {
+            cg__error(g, s, "assigning to an element of %s is not supported", ty_name(t->a->ty));
+            return;
+        }
+        const htype *elem = t->a->ty->elem;
+        bc_op set = ck == TY_LIST ? OP_LSET : OP_MSET;
+        if (!compound) {
+            cg__expr(g, t->a);
+            cg__expr(g, t->b);
+            cg__expr_to(g, s->b, elem);
+            if (cg__off(g))
+                return;
+            cg__at(g, s);
+            cg__op(g, set, 3, 0);
+            return;
+        }
+        /* Container and index are evaluated once, into the two hidden slots. */
+        int h = s->hidden;
+        cg__expr(g, t->a);
+        if (cg__off(g))
+            return;
+        cg__at(g, s);
+        store_local(g, h);
+        cg__expr(g, t->b);
+        if (cg__off(g))
+            return;
+        cg__at(g, s);
+        store_local(g, h + 1);
+        load_local(g, h);
+        load_local(g, h + 1);
+        load_local(g, h);
+        load_local(g, h + 1);
+        cg__op(g, cg__index_get(ck), 2, 1);
+        cg__expr(g, s->b);
+        if (cg__off(g))
+            return;
+        cg__at(g, s);
+        cg__op(g, (bc_op)o, 2, 1);
+        cg__op(g, set, 3, 0);
+        return;
+    }
+    const sym *v = target_sym(t);
+    if (!v) {
+        cg__error(g, s, "assigning to %s is not supported yet", ast_kind_names[t->kind]);
+        return;
+    }
+    if (compound) {
+        cg__at(g, s);
+        cg__sym_access(g, t, v, false);
+        cg__expr(g, s->b);
+        if (cg__off(g))
+            return;
+        cg__at(g, s);
+        cg__op(g, (bc_op)o, 2, 1);
+    } else {
+        cg__expr_to(g, s->b, v->ty);
+        if (cg__off(g))
+            return;
+        cg__at(g, s);
+    }
+    cg__sym_access(g, t, v, true);
+}
+
+static void let(cg *g, ast_node *s)
+{
+    const sym *v = s->sym;
+    if (!v) {
+        cg__error(g, s, "internal error: declaration of '%s' without a symbol", s->name);
+        return;
+    }
+    if (s->a) {
+        cg__expr_to(g, s->a, v->ty);
+    } else {
+        cg__at(g, s);
+        push_zero(g, v->ty); /* inside a loop the variable must start at zero every time */
+    }
+    if (cg__off(g))
+        return;
+    cg__at(g, s);
+    cg__sym_access(g, s, v, true);
+}
+
+/* The only statement of a block (or the statement itself), or NULL. */
+static ast_node *single(ast_node *b)
+{
+    while (b && b->kind == S_BLOCK)
+        b = b->list.n == 1 ? b->list.items[0] : NULL;
+    return b;
+}
+
+/* A statement that emits nothing: an empty block, or blocks of them. */
+static bool is_empty(const ast_node *b)
+{
+    if (!b)
+        return true;
+    if (b->kind != S_BLOCK)
+        return false;
+    for (int i = 0; i < b->list.n; i++)
+        if (!is_empty(b->list.items[i]))
+            return false;
+    return true;
+}
+
+static void if_stmt(cg *g, ast_node *s)
+{
+    jlist els = {0};
+    ast_node *els_stmt = is_empty(s->c) ? NULL : s->c; /* `else { }` is no else */
+    ast_node *only = els_stmt ? NULL : single(s->b);
+    if (only && g->loop && (only->kind == S_BREAK || only->kind == S_CONTINUE)) {
+        /* `if c { break }` and `if c { continue }` jump straight to the loop's label. */
+        cg__at(g, only);
+        if (only->kind == S_BREAK) {
+            cg__branch(g, s->a, true, &g->loop->brk);
+        } else if (g->loop->cont_pc < 0) {
+            cg__branch(g, s->a, true, &g->loop->cont);
+        } else {
+            jlist back = {0};
+            cg__branch(g, s->a, true, &back);
+            resolve(g, &back, (uint32_t)g->loop->cont_pc);
+        }
+        return;
+    }
+    cg__branch(g, s->a, false, &els);
+    stmt(g, s->b);
+    if (els_stmt) {
+        jlist end = {0};
+        if (!cg__off(g)) {
+            cg__at(g, s);
+            cg__jump(g, OP_JMP, &end);
+        }
+        cg__place(g, &els);
+        stmt(g, els_stmt);
+        cg__place(g, &end);
+    } else {
+        cg__place(g, &els);
+    }
+}
+
+static void enter_loop(cg *g, loop_cx *l, int64_t cont_pc)
+{
+    *l = (loop_cx){.cont_pc = cont_pc, .outer = g->loop};
+    g->loop = l;
+}
+
+static void while_stmt(cg *g, ast_node *s)
+{
+    jlist exit = {0};
+    cg__branch(g, s->a, false, &exit);
+    if (!cg__off(g)) {
+        loop_cx l;
+        uint32_t top = here(g);
+        enter_loop(g, &l, -1);
+        stmt(g, s->b);
+        g->loop = l.outer;
+        cg__place(g, &l.cont);
+        jlist again = {0};
+        cg__branch(g, s->a, true, &again);
+        resolve(g, &again, top);
+        cg__place(g, &exit);
+        cg__place(g, &l.brk);
+    } else {
+        cg__place(g, &exit);
+    }
+}
+
+static void for_range(cg *g, ast_node *s)
+{
+    int i = s->slot, end = s->hidden;
+    jlist exit = {0};
+    loop_cx l;
+    cg__expr(g, s->a);
+    if (cg__off(g))
+        return;
+    cg__at(g, s);
+    store_local(g, i);
+    cg__expr(g, s->c);
+    if (cg__off(g))
+        return;
+    cg__at(g, s);
+    store_local(g, end);
+    load_local(g, i);
+    load_local(g, end);
+    cg__op(g, OP_ILT, 2, 1);
+    cg__jump(g, OP_JF, &exit);
+    uint32_t top = here(g);
+    enter_loop(g, &l, -1);
+    stmt(g, s->b);
+    g->loop = l.outer;
+    cg__place(g, &l.cont);
+    if (!cg__off(g)) {
+        cg__at(g, s);
+        load_local(g, i);
+        cg__push_int(g, 1);
+        cg__op(g, OP_IADD, 2, 1);
+        store_local(g, i);
+        load_local(g, i);
+        load_local(g, end);
+        cg__op(g, OP_ILT, 2, 1);
+        jump_back(g, OP_JT, top);
+    }
+    cg__place(g, &exit);
+    cg__place(g, &l.brk);
+}
+
+/* for over a list or a map: the iterator lives in the hidden slots (container, position,
+ * modification count), as LITER/LNEXT and MITER/MNEXT define. */
+static void for_each(cg *g, ast_node *s)
+{
+    bool is_map = s->a->ty->kind == TY_MAP;
+    int h = s->hidden;
+    jlist exit = {0};
+    loop_cx l;
+    cg__expr(g, s->a);
+    if (cg__off(g))
+        return;
+    cg__at(g, s);
+    cg__op_u16(g, is_map ? OP_MITER : OP_LITER, (uint32_t)h, 1, 0);
+    uint32_t top = here(g);
+    cg__op_u16(g, is_map ? OP_MNEXT : OP_LNEXT, (uint32_t)h, 0, 0);
+    jfix_add(g, &exit, top, (uint32_t)g->code.len, g->depth);
+    buf_u32(&g->code, 0);
+    if (is_map) {
+        stack(g, 0, 2);
+        if (s->name2) {
+            store_local(g, s->slot2);
+            store_local(g, s->slot);
+        } else {
+            cg__op(g, OP_POP, 1, 0);
+            store_local(g, s->slot);
+        }
+    } else {
+        stack(g, 0, 1);
+        if (s->name2) {
+            /* for i, x: the element, then the index, which LNEXT has already advanced. */
+            store_local(g, s->slot2);
+            load_local(g, h + 1);
+            cg__push_int(g, 1);
+            cg__op(g, OP_ISUB, 2, 1);
+            store_local(g, s->slot);
+        } else {
+            store_local(g, s->slot);
+        }
+    }
+    enter_loop(g, &l, top);
+    stmt(g, s->b);
+    g->loop = l.outer;
+    if (!cg__off(g)) {
+        cg__at(g, s);
+        jump_back(g, OP_JMP, top);
+    }
+    cg__place(g, &exit);
+    cg__place(g, &l.brk);
+}
+
+static void stmt(cg *g, ast_node *s)
+{
+    if (cg__off(g) || !s)
+        return;
+    switch (s->kind) {
+    case S_BLOCK:
+        for (int i = 0; i < s->list.n && !cg__off(g); i++)
+            stmt(g, s->list.items[i]);
+        return;
+    case S_LET:
+        let(g, s);
+        return;
+    case S_ASSIGN:
+        assign(g, s);
+        return;
+    case S_EXPR:
+    expression: {
+        int d = g->depth;
+        cg__expr(g, s->kind == S_EXPR ? s->a : s);
+        if (!cg__off(g) && g->depth > d) {
+            cg__at(g, s);
+            cg__op(g, OP_POP, 1, 0);
+        }
+        return;
+    }
+    case S_IF:
+        if_stmt(g, s);
+        return;
+    case S_WHILE:
+        while_stmt(g, s);
+        return;
+    case S_FOR:
+        if (s->c)
+            for_range(g, s);
+        else
+            for_each(g, s);
+        return;
+    case S_BREAK:
+        if (!g->loop) {
+            cg__error(g, s, "internal error: %s outside a loop", "break");
+            return;
+        }
+        cg__at(g, s);
+        cg__jump(g, OP_JMP, &g->loop->brk);
+        return;
+    case S_CONTINUE:
+        if (!g->loop) {
+            cg__error(g, s, "internal error: %s outside a loop", "continue");
+            return;
+        }
+        cg__at(g, s);
+        if (g->loop->cont_pc >= 0)
+            jump_back(g, OP_JMP, (uint32_t)g->loop->cont_pc);
+        else
+            cg__jump(g, OP_JMP, &g->loop->cont);
+        return;
+    case S_RETURN:
+        if (s->a)
+            cg__expr_to(g, s->a, g->ret);
+        if (cg__off(g))
+            return;
+        cg__at(g, s);
+        cg__op(g, s->a ? OP_RETV : OP_RET, s->a ? 1 : 0, 0);
+        g->dead = true;
+        return;
+    case D_FN:      /* generated as a function of its own */
+    case S_IMPORT:  /* MODULE constants, first in the pool */
+        return;
+    default:
+        if (s->kind <= E_CONV) /* an expression where a statement belongs */
+            goto expression;
+        cg__error(g, s, "%s is not supported yet", ast_kind_names[s->kind]);
+        return;
+    }
+}
+
+/* ---- functions and the module ---------------------------------------------------------- */
+
+static void gen_fn(cg *g, ast_fn *fn, int index, bc_function *out)
+{
+    bool is_main = index == 0;
+    const char *name = is_main ? "<main>" : fn->name ? fn->name : "<fn>";
+    const htype *ty = fn->ty;
+    ast_node *body = is_main && !fn->body ? g->m->root : fn->body;
+
+    out->name = k_cstr(g, name);
+    out->type = is_main ? k_desc(g, "()V") : cg__k_type(g, ty);
+    out->flags = name[0] == '_' ? BC_PRIVATE : 0;
+    out->nparams = (uint16_t)(is_main || !ty ? 0 : ty->nparams);
+    if (fn->nlocals > UINT16_MAX) {
+        cg__error(g, body, "function '%s' has more than 65535 local variables", name);
+        return;
+    }
+    out->nlocals = (uint16_t)fn->nlocals;
+    out->local_types = xmalloc((fn->nlocals ? (size_t)fn->nlocals : 1) * sizeof *out->local_types);
+    for (int i = 0; i < fn->nlocals; i++)
+        out->local_types[i] = cg__k_type(g, fn->local_types[i]);
+
+    g->fn = fn;
+    g->ret = is_main || !ty ? NULL : ty->ret;
+    buf_reset(&g->code);
+    g->depth = g->max = 0;
+    g->nlines = 0;
+    g->line = body && body->line > 0 ? body->line : 1;
+    g->dead = false;
+    g->label_pc = 0;
+    g->loop = NULL;
+
+    if (fn->is_native && !is_main)
+        cg__error(g, body, "internal error: native function '%s' among the module's functions", name);
+    else
+        stmt(g, body);
+    if (!cg__off(g)) {
+        /* The end is reachable: a function that returns nothing returns here. (The checker
+         * rejects a missing return elsewhere; the zero value keeps the output valid anyway.) */
+        if (g->ret && g->ret->kind != TY_VOID) {
+            push_zero(g, g->ret);
+            cg__op(g, OP_RETV, 1, 0);
+        } else {
+            cg__op(g, OP_RET, 0, 0);
+        }
+    }
+    if (g->errors)
+        return;
+    size_t len;
+    out->max_stack = (uint16_t)g->max;
+    if (g->max > UINT16_MAX)
+        cg__error(g, body, "function '%s' needs more than 65535 operand stack slots", name);
+    out->code = (uint8_t *)buf_take(&g->code, &len);
+    out->code_len = (uint32_t)len;
+    out->nlines = g->nlines;
+    out->lines = xmalloc((g->nlines ? g->nlines : 1) * sizeof *out->lines);
+    memcpy(out->lines, g->lines, g->nlines * sizeof *out->lines);
+}
+
+bc_module *cg_module(compiler *c, cmodule *m)
+{
+    cg g = {.c = c, .m = m, .nk = 1};
+    buf_init(&g.code);
+
+    /* One MODULE constant per import, in import order, before anything else: the interpreter
+     * runs the imported modules' top levels in the order of the MODULE constants. Their name
+     * strings follow them, so the names are filled in once the slots are taken, and the hash
+     * (which saw the placeholders) is rebuilt. */
+    g.capk = 64 + 2 * (uint32_t)(m->nimports > 0 ? m->nimports : 0);
+    g.k = xcalloc(g.capk, sizeof *g.k);
+    int *uniq = xmalloc((m->nimports > 0 ? (size_t)m->nimports : 1) * sizeof *uniq);
+    int nuniq = 0;
+    for (int i = 0; i < m->nimports && i < UINT16_MAX / 2; i++) {
+        bool seen = false;
+        for (int j = 0; j < nuniq && !seen; j++)
+            seen = m->imports[uniq[j]] == m->imports[i] || strcmp(m->imports[uniq[j]]->name, m->imports[i]->name) == 0;
+        if (!seen)
+            uniq[nuniq++] = i;
+    }
+    for (int i = 0; i < nuniq; i++)
+        g.k[g.nk++] = (bc_const){.tag = BC_K_MODULE,
+                                 .u.mod.version = m->imports[uniq[i]]->is_std ? HOLT_STD_VERSION : 0};
+    for (int i = 0; i < nuniq; i++)
+        g.k[1 + i].u.mod.name = k_cstr(&g, m->imports[uniq[i]]->name);
+    free(uniq);
+    if (g.khcap) {
+        memset(g.kh, 0, g.khcap * sizeof *g.kh);
+        for (uint32_t i = 1; i < g.nk; i++)
+            kh_insert(&g, i);
+    }
+
+    bc_module *bc = xcalloc(1, sizeof *bc);
+    bc->name = xstrdup(m->name);
+    bc->path = xstrdup(m->path ? m->path : m->name);
+
+    if (m->nglobals > UINT16_MAX || m->nfuncs > UINT16_MAX || m->nfuncs < 1) {
+        cg__error(&g, m->root, "module '%s' has too many globals or functions", m->name);
+    } else {
+        bc->nglobals = (uint16_t)m->nglobals;
+        bc->globals = xcalloc(m->nglobals ? (size_t)m->nglobals : 1, sizeof *bc->globals);
+        for (int i = 0; i < m->nglobals; i++) {
+            ast_node *d = m->globals[i];
+            const htype *t = d->sym ? d->sym->ty : d->ty;
+            bc->globals[i].name = k_cstr(&g, d->name);
+            bc->globals[i].type = cg__k_type(&g, t);
+            bc->globals[i].flags = (uint16_t)((d->is_var ? BC_GLOBAL_MUTABLE : 0) | (d->name[0] == '_' ? BC_PRIVATE : 0));
+        }
+        bc->nfuncs = (uint16_t)m->nfuncs;
+        bc->funcs = xcalloc((size_t)m->nfuncs, sizeof *bc->funcs);
+        bc->main = 0;
+        for (int i = 0; i < m->nfuncs && !g.errors; i++)
+            gen_fn(&g, m->funcs[i], i, &bc->funcs[i]);
+    }
+
+    bc->nconsts = g.nk;
+    bc->consts = g.k;
+    free(g.kh);
+    free(g.lines);
+    buf_free(&g.code);
+    if (g.errors) {
+        bc_module_free(bc);
+        return NULL;
+    }
+    return bc;
+}

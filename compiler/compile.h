@@ -64,6 +64,11 @@ void compiler_free(compiler *c);
  * any file had an error. */
 bc_bundle *compile_program(compiler *c, const char *path);
 
+/* Parse and check `src` as the entry file `path` (imports resolve as for compile_program),
+ * without generating code. Diagnostics go to diag_out; returns the number of errors. The
+ * checked tree is c->modules[0]->root. For tests and tools. */
+int check_source(compiler *c, const char *path, const char *src);
+
 /* Compile the standard module `name` from its embedded source; NULL when there is none. */
 bc_module *compile_std(compiler *c, const char *name);
 

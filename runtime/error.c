@@ -1,1 +1,220 @@
-/* error.c: being written. */
+/* error.c — the runtime's life (rt_init, rt_destroy) and its one throw path.
+ *
+ * Unwinding. A protected region is an rt_catch on the host stack, linked through vm->catcher:
+ *
+ *     rt_catch c = {.prev = vm->catcher};
+ *     vm->catcher = &c;
+ *     if (setjmp(c.jb) == 0) { ...work that may throw...; }
+ *     else { ...c.status is RT_THROWN (vm->exc) or RT_EXITED (vm->m.exit_status)... }
+ *     vm->catcher = c.prev;
+ *
+ * rt_throw, rt_throw_obj and rt_exit longjmp to vm->catcher with c.status set; they do not pop
+ * it: the catch site restores vm->catcher = c.prev on both paths. Throwing with no catcher is
+ * a bug in the VM (every entry point installs one) and aborts with a message.
+ *
+ * Errors are objects of the built-in classes of errors.def: class types "LError;",
+ * "LIndexError;" ... with one field, the message str at offset 8.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rt.h"
+#include "state.h"
+
+/* Guest stdio buffers (stream.c uses the capacity from the ARRAY object itself). */
+#define OUTBUF_BYTES 8192u
+#define INBUF_BYTES 8192u
+#define ERR_OBJECT_BYTES 16u      /* header + message */
+
+static const char *const err_names[RT_E__COUNT] = {
+#define ERR(name, parent) #name,
+#include "errors.def"
+#undef ERR
+};
+
+/* The parent of each built-in class by name ("NONE" for the root). */
+static const char *const err_parent_names[RT_E__COUNT] = {
+#define ERR(name, parent) #parent,
+#include "errors.def"
+#undef ERR
+};
+
+/* ---- throwing ------------------------------------------------------------------------------ */
+
+static _Noreturn void unwind_to_catcher(holt_vm *vm, int status)
+{
+    rt_catch *c = vm->catcher;
+    if (!c) {
+        const char *what = "an exit";
+        char *msg = NULL;
+        if (status == RT_THROWN) {
+            const rt_type *t = rt_type_get(vm, (rt_typeid)hm_ld32(&vm->m, vm->exc));
+            gaddr text = rt_err_message(vm, vm->exc);
+            msg = text ? rt_str_dup(vm, text, NULL) : NULL;
+            what = t ? t->name : "an error";
+        }
+        fprintf(stderr, "holt: internal error: %s%s%s thrown outside any protected region\n", what,
+                msg ? ": " : "", msg ? msg : "");
+        free(msg);
+        abort();
+    }
+    c->status = status;
+    longjmp(c->jb, status);
+}
+
+_Noreturn void rt_throw_obj(holt_vm *vm, gaddr err)
+{
+    if (!err)
+        rt_throw(vm, RT_E_NullError, "throw of null");
+    vm->exc = err;
+    buf_reset(&vm->trace);
+    vm->trace_done = false;
+    unwind_to_catcher(vm, RT_THROWN);
+}
+
+_Noreturn void rt_throw(holt_vm *vm, rt_err kind, const char *fmt, ...)
+{
+    /* Allocation may throw OutOfMemoryError, and a longjmp would leak any host memory held
+     * across it: short messages are formatted on the stack, long ones get their guest string
+     * first and a host buffer only after. */
+    char small[512];
+    va_list ap, again;
+    va_start(ap, fmt);
+    va_copy(again, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        n = 0;
+    gaddr msg;
+    if ((size_t)n < sizeof small) {
+        va_end(again);
+        msg = rt_str_new(vm, small, (uint64_t)n);
+    } else {
+        msg = rt_str_new(vm, NULL, (uint64_t)n);
+        char *text = xmalloc((size_t)n + 1);
+        vsnprintf(text, (size_t)n + 1, fmt, again);
+        va_end(again);
+        hm_write(&vm->m, msg + 24, text, (uint64_t)n);
+        free(text);
+    }
+    gaddr err = rt_alloc(vm, rt_err_type(vm, kind), ERR_OBJECT_BYTES);
+    hm_st64(&vm->m, err + 8, msg);
+    rt_throw_obj(vm, err);
+}
+
+_Noreturn void rt_exit(holt_vm *vm, int status)
+{
+    rt_out_flush(vm);
+    trap_call(&vm->m, TRAP_EXIT, (uint64_t)(int64_t)status, 0, 0, 0);
+    unwind_to_catcher(vm, RT_EXITED);
+}
+
+rt_typeid rt_err_type(holt_vm *vm, rt_err kind)
+{
+    if ((unsigned)kind >= RT_E__COUNT)
+        kind = RT_E_Error;
+    return vm->err_types[kind];
+}
+
+gaddr rt_err_message(holt_vm *vm, gaddr err)
+{
+    if (!err)
+        return 0;
+    return hm_ld64(&vm->m, err + 8);
+}
+
+/* ---- memory faults -------------------------------------------------------------------------- */
+
+static void on_fault(void *ctx, gaddr addr, hm_access access)
+{
+    holt_vm *vm = ctx;
+    static const char *const kinds[] = {"read", "write", "exec"};
+    rt_throw(vm, RT_E_MemoryFault, "%s at 0x%llx not mapped", (unsigned)access < 3 ? kinds[access] : "access",
+             (unsigned long long)addr);
+}
+
+/* ---- life ----------------------------------------------------------------------------------- */
+
+static void register_errors(holt_vm *vm)
+{
+    for (int e = 0; e < RT_E__COUNT; e++) {
+        holt_buf d;
+        buf_init(&d);
+        buf_printf(&d, "L%s;", err_names[e]);
+        rt_typeid id = rt_type_intern(vm, d.data);
+        buf_free(&d);
+        rt_type *t = &vm->types.v[id];
+        /* errors.def lists a parent before its children, so its id is known by now. */
+        t->parent = RT_T_NONE;
+        for (int p = 0; p < e; p++)
+            if (strcmp(err_names[p], err_parent_names[e]) == 0)
+                t->parent = vm->err_types[p];
+        t->nfields = 1;
+        vm->err_types[e] = id;
+    }
+}
+
+/* The guest objects the runtime keeps for the whole run. May throw OutOfMemoryError. */
+static void allocate_fixed_objects(holt_vm *vm)
+{
+    char text[96];
+    int n = snprintf(text, sizeof text, "guest memory limit of %llu bytes reached",
+                     (unsigned long long)vm->m.size);
+    gaddr msg = rt_str_new(vm, text, (uint64_t)n);
+    gaddr oom = rt_alloc(vm, vm->err_types[RT_E_OutOfMemoryError], ERR_OBJECT_BYTES);
+    hm_st64(&vm->m, oom + 8, msg);
+    vm->heap.oom = oom;
+    vm->outbuf = rt_alloc(vm, RT_T_ARRAY_RAW, RT_ARRAY_SLOTS + OUTBUF_BYTES);
+    hm_st64(&vm->m, vm->outbuf + 8, OUTBUF_BYTES / 8);
+    vm->inbuf = rt_alloc(vm, RT_T_ARRAY_RAW, RT_ARRAY_SLOTS + INBUF_BYTES);
+    hm_st64(&vm->m, vm->inbuf + 8, INBUF_BYTES / 8);
+    vm->outlen = 0;
+    vm->inpos = vm->inlen = 0;
+    vm->ineof = false;
+}
+
+int rt_init(holt_vm *vm)
+{
+    if (rt_type_intern(vm, "V") != RT_T_VOID)
+        return -EINVAL;
+    register_errors(vm);
+    vm->heap.top = vm->heap.limit = vm->m.base + vm->m.mapped;
+    vm->heap.bytes_allocated = 0;
+    vm->heap.oom = 0;
+    vm->m.fault = on_fault;
+    vm->m.fault_ctx = vm;
+    vm->exc = 0;
+    vm->trace_done = false;
+
+    int rc = 0;
+    rt_catch c = {.prev = vm->catcher};
+    vm->catcher = &c;
+    if (setjmp(c.jb) == 0)
+        allocate_fixed_objects(vm);
+    else
+        rc = -ENOMEM;
+    vm->catcher = c.prev;
+    vm->exc = 0;
+    if (rc < 0)
+        rt_destroy(vm);
+    return rc;
+}
+
+void rt_destroy(holt_vm *vm)
+{
+    rt_types *t = &vm->types;
+    for (uint32_t i = 0; i < t->n; i++) {
+        free(t->v[i].desc);
+        free(t->v[i].name);
+    }
+    free(t->v);
+    free(t->index);
+    memset(t, 0, sizeof *t);
+    /* Guest objects go with the machine's memory (hm_destroy); forget them here. */
+    vm->heap.oom = 0;
+    vm->outbuf = vm->inbuf = 0;
+    vm->outlen = vm->inpos = vm->inlen = 0;
+}

@@ -212,6 +212,7 @@ typedef struct {
     gaddr top;                    /* next free byte */
     gaddr limit;                  /* end of memory mapped for the heap */
     uint64_t bytes_allocated;     /* total, for --stats */
+    gaddr oom;                    /* preallocated OutOfMemoryError: thrown without allocating */
 } rt_heap;
 
 /* Initialise the runtime parts of a VM whose machine is already up: fixed types, error

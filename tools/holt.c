@@ -5,6 +5,8 @@
  * compile, load or verification error or bad usage; a program's os.exit(n) gives n.
  */
 #include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -35,6 +35,14 @@ bc_bundle *bc_read(const uint8_t *data, size_t len, holt_buf *err);
  *   "verify: module app, function add, at 12 (IADD): expected int, found str" */
 int verify_module(const bc_module *m, holt_buf *err);
 
+/* Shared with bc_read (internal to vm/). Is d[0..len) exactly one well-formed value-type
+ * descriptor (docs/bytecode.md: no V, no type variables, nesting at most 255 deep)? */
+bool verify__desc(const char *d, size_t len);
+/* NULL when constant k of m is in range and every constant it refers to is of the right tag
+ * (a TYPE's desc a STR holding a well-formed descriptor, FUNC and NATIVE types function
+ * types, names STRs without NUL); else a short phrase saying what is wrong. */
+const char *verify__const(const bc_module *m, uint32_t k);
+
 /* ---- disassembler (dis.c) ---------------------------------------------------------------- */
 
 /* Write a readable listing: constants, globals, then each function with its signature, locals

@@ -1,2 +1,981 @@
-/* test_codegen.c: being written. */
+/* test_codegen.c — the opcode table and module helpers (vm/bytecode.c) and the code generator
+ * (compiler/codegen.c, cg_expr.c): instruction sequences for every construct, the constant
+ * pool's order and deduplication, globals and function headers, exact max_stack, line tables,
+ * byte-identical output, the error paths, and that everything generated verifies. */
 #include <criterion/criterion.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "checker.h"
+#include "codegen.h"
+#include "compile.h"
+#include "holt.h"
+#include "vm.h"
+
+/* ---- helpers --------------------------------------------------------------------------------- */
+
+typedef struct {
+    holt_buf diag;                /* diagnostics of the compilation */
+    compiler *c;
+    cmodule *m;                   /* the entry module */
+    bc_module *bc;                /* its code */
+    char dir[64];                 /* temporary folder for multi-file programs, or "" */
+} fx;
+
+/* Check `src` as the file `path` and generate its code; it must check cleanly, generate and
+ * verify. */
+static bc_module *gen_path(fx *f, const char *path, const char *src)
+{
+    buf_init(&f->diag);
+    buf_puts(&f->diag, "");
+    f->c = compiler_new(&f->diag);
+    int n = check_source(f->c, path, src);
+    cr_assert_eq(n, 0, "unexpected diagnostics:\n%s", f->diag.data);
+    f->m = f->c->modules[0];
+    f->bc = cg_module(f->c, f->m);
+    cr_assert_not_null(f->bc, "code generation failed: %s", f->m->diag.out->data ? f->m->diag.out->data : "");
+    holt_buf err;
+    buf_init(&err);
+    int rc = verify_module(f->bc, &err);
+    cr_assert_eq(rc, 0, "does not verify: %s", err.data ? err.data : "");
+    buf_free(&err);
+    return f->bc;
+}
+
+static bc_module *gen(fx *f, const char *src) { return gen_path(f, "t.holt", src); }
+
+static void done(fx *f)
+{
+    bc_module_free(f->bc);
+    compiler_free(f->c);
+    buf_free(&f->diag);
+    if (f->dir[0]) {
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
+        cr_assert_eq(system(cmd), 0);
+    }
+}
+
+/* A temporary folder holding the given files (NULL-terminated name/source pairs). */
+static void make_dir(fx *f, ...)
+{
+    strcpy(f->dir, "/tmp/holt_cg_XXXXXX");
+    cr_assert_not_null(mkdtemp(f->dir));
+    va_list ap;
+    va_start(ap, f);
+    for (const char *name; (name = va_arg(ap, const char *));) {
+        const char *src = va_arg(ap, const char *);
+        char path[256];
+        snprintf(path, sizeof path, "%s/%s", f->dir, name);
+        char *slash = strrchr(path, '/');
+        *slash = 0;
+        mkdir(path, 0700);
+        *slash = '/';
+        FILE *fp = fopen(path, "w");
+        cr_assert_not_null(fp);
+        fputs(src, fp);
+        fclose(fp);
+    }
+    va_end(ap);
+}
+
+/* A constant as the listings show it: ints and floats by value, strings quoted, types by
+ * descriptor, natives as name+type, FUNC module.name+type, GLOBAL module.name:type. */
+static void put_const(const bc_module *m, uint32_t k, holt_buf *out)
+{
+    const bc_const *c = &m->consts[k];
+    switch (c->tag) {
+    case BC_K_INT: buf_printf(out, "%lld", (long long)c->u.i); break;
+    case BC_K_FLOAT: buf_printf(out, "%g", c->u.f); break;
+    case BC_K_STR: buf_printf(out, "\"%s\"", c->u.s.bytes); break;
+    case BC_K_TYPE: buf_puts(out, bc_type(m, k)); break;
+    case BC_K_MODULE: buf_printf(out, "%s", bc_str(m, c->u.mod.name)); break;
+    case BC_K_NATIVE: buf_printf(out, "%s%s", bc_str(m, c->u.ref.name), bc_type(m, c->u.ref.type)); break;
+    case BC_K_FUNC:
+        buf_printf(out, "%s.%s%s", bc_str(m, m->consts[c->u.ref.module].u.mod.name), bc_str(m, c->u.ref.name),
+                   bc_type(m, c->u.ref.type));
+        break;
+    case BC_K_GLOBAL:
+        buf_printf(out, "%s.%s:%s", bc_str(m, m->consts[c->u.ref.module].u.mod.name), bc_str(m, c->u.ref.name),
+                   bc_type(m, c->u.ref.type));
+        break;
+    default: buf_puts(out, "?"); break;
+    }
+}
+
+/* The index of the instruction starting at pc, or -1. */
+static int instr_index(const bc_function *fn, uint32_t pc)
+{
+    int i = 0;
+    for (uint32_t at = 0; at < fn->code_len; at += bc_ops[fn->code[at]].size, i++)
+        if (at == pc)
+            return i;
+    return -1;
+}
+
+/* A function's code as "OP operands; OP operands; ...": constants rendered by put_const,
+ * jump targets as @<instruction index>. Owned by the caller. */
+static char *listing(const bc_module *m, const bc_function *fn)
+{
+    holt_buf out;
+    buf_init(&out);
+    buf_puts(&out, "");
+    for (uint32_t pc = 0; pc < fn->code_len;) {
+        const bc_opinfo *oi = &bc_ops[fn->code[pc]];
+        if (pc)
+            buf_puts(&out, "; ");
+        buf_puts(&out, oi->name);
+        uint32_t at = pc + 1;
+        for (const char *p = oi->operands; *p; p++) {
+            buf_putc(&out, ' ');
+            switch (*p) {
+            case 'b': buf_printf(&out, "%u", fn->code[at]); at += 1; break;
+            case 'h': buf_printf(&out, "%u", bc_u16(fn->code + at)); at += 2; break;
+            case 'k': put_const(m, bc_u16(fn->code + at), &out); at += 2; break;
+            case 'i': buf_printf(&out, "%d", bc_i32(fn->code + at)); at += 4; break;
+            case 'j': buf_printf(&out, "@%d", instr_index(fn, (uint32_t)((int64_t)pc + bc_i32(fn->code + at)))); at += 4; break;
+            }
+        }
+        pc += oi->size;
+    }
+    size_t len;
+    return buf_take(&out, &len);
+}
+
+static const bc_function *find_fn(const bc_module *m, const char *name)
+{
+    for (uint32_t i = 0; i < m->nfuncs; i++)
+        if (strcmp(bc_str(m, m->funcs[i].name), name) == 0)
+            return &m->funcs[i];
+    cr_assert_fail("no function %s", name);
+    return NULL;
+}
+
+/* Assert that function `name` of the module lists as `want`. */
+#define CODE(m, name, want)                                                                    \
+    do {                                                                                       \
+        char *got_ = listing((m), find_fn((m), (name)));                                       \
+        cr_expect_str_eq(got_, (want), "function %s\n got: %s\nwant: %s", (name), got_, (want)); \
+        free(got_);                                                                            \
+    } while (0)
+
+/* The constant pool as "TAG value, TAG value, ..." from index 1. Owned by the caller. */
+static char *pool(const bc_module *m)
+{
+    static const char *const tags[] = {"?", "INT", "FLOAT", "STR", "TYPE", "MODULE", "FUNC", "GLOBAL", "NATIVE"};
+    holt_buf out;
+    buf_init(&out);
+    buf_puts(&out, "");
+    for (uint32_t k = 1; k < m->nconsts; k++) {
+        if (k > 1)
+            buf_puts(&out, ", ");
+        buf_printf(&out, "%s ", tags[m->consts[k].tag]);
+        put_const(m, k, &out);
+    }
+    size_t len;
+    return buf_take(&out, &len);
+}
+
+/* ---- bytecode.c ------------------------------------------------------------------------------ */
+
+Test(bytecode, op_sizes_follow_operand_letters)
+{
+    for (int op = 0; op < OP__COUNT; op++) {
+        const bc_opinfo *oi = &bc_ops[op];
+        cr_assert_not_null(oi->name);
+        int size = 1;
+        for (const char *p = oi->operands; *p; p++) {
+            cr_assert(strchr("bhkij", *p), "%s: unknown operand letter %c", oi->name, *p);
+            size += *p == 'b' ? 1 : (*p == 'h' || *p == 'k') ? 2 : 4;
+        }
+        cr_expect_eq(oi->size, size, "%s: size %d, expected %d", oi->name, oi->size, size);
+    }
+    cr_expect_str_eq(bc_ops[OP_NOP].name, "NOP");
+    cr_expect_eq(bc_ops[OP_RET].size, 1);
+    cr_expect_eq(bc_ops[OP_IIMM].size, 5);
+    cr_expect_eq(bc_ops[OP_KSTR].size, 3);
+    cr_expect_eq(bc_ops[OP_NEWLIST].size, 4);
+    cr_expect_eq(bc_ops[OP_SCATN].size, 2);
+    cr_expect_eq(bc_ops[OP_LNEXT].size, 7);
+    cr_expect_eq(bc_ops[OP_JMP].size, 5);
+    cr_expect_str_eq(bc_ops[OP_TOANY].name, "TOANY");
+    cr_expect_str_eq(bc_ops[OP_IADD].pops, "II");
+    cr_expect_str_eq(bc_ops[OP_IADD].pushes, "I");
+}
+
+Test(bytecode, lookups_and_line_table)
+{
+    bc_module *m = calloc(1, sizeof *m);
+    m->name = strdup("t");
+    m->path = strdup("t.holt");
+    m->nconsts = 4;
+    m->consts = calloc(4, sizeof *m->consts);
+    m->consts[1] = (bc_const){.tag = BC_K_STR, .u.s = {2, strdup("[I")}};
+    m->consts[2] = (bc_const){.tag = BC_K_TYPE, .u.desc = 1};
+    m->consts[3] = (bc_const){.tag = BC_K_TYPE, .u.desc = 3}; /* not a STR */
+    cr_expect_str_eq(bc_str(m, 1), "[I");
+    cr_expect_null(bc_str(m, 0));
+    cr_expect_null(bc_str(m, 2));
+    cr_expect_null(bc_str(m, 4));
+    cr_expect_null(bc_str(m, 1u << 20));
+    cr_expect_str_eq(bc_type(m, 2), "[I");
+    cr_expect_null(bc_type(m, 1));
+    cr_expect_null(bc_type(m, 3));
+    cr_expect_null(bc_type(m, 9));
+
+    bc_function f = {0};
+    cr_expect_eq(bc_line_of(&f, 0), 0);
+    bc_line lines[] = {{0, 3}, {5, 4}, {9, 7}, {20, 2}};
+    f.lines = lines;
+    f.nlines = 4;
+    cr_expect_eq(bc_line_of(&f, 0), 3);
+    cr_expect_eq(bc_line_of(&f, 4), 3);
+    cr_expect_eq(bc_line_of(&f, 5), 4);
+    cr_expect_eq(bc_line_of(&f, 8), 4);
+    cr_expect_eq(bc_line_of(&f, 9), 7);
+    cr_expect_eq(bc_line_of(&f, 19), 7);
+    cr_expect_eq(bc_line_of(&f, 20), 2);
+    cr_expect_eq(bc_line_of(&f, 1000), 2);
+    f.nlines = 1;
+    cr_expect_eq(bc_line_of(&f, 1000), 3);
+    cr_expect_eq(bc_line_of(NULL, 0), 0);
+
+    /* A bundle whose entries were partly taken: freeing skips the NULLs. */
+    bc_bundle *b = calloc(1, sizeof *b);
+    b->nmodules = 2;
+    b->modules = calloc(2, sizeof *b->modules);
+    b->modules[1] = m;
+    bc_bundle_free(b);
+    bc_bundle_free(NULL);
+    bc_module_free(NULL);
+}
+
+/* ---- literals and the constant pool ---------------------------------------------------------- */
+
+Test(codegen, int_literals_iimm_or_kint)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "var x = 2147483647\n"
+                           "x = 2147483648\n"
+                           "x = -2147483648\n"
+                           "x = -2147483649\n"
+                           "x = -9223372036854775808\n"
+                           "x = 9223372036854775807\n"
+                           "x = ~0\n"
+                           "x = 2147483648\n");
+    CODE(m, "<main>",
+         "IIMM 2147483647; GSTORE 0; KINT 2147483648; GSTORE 0; IIMM -2147483648; GSTORE 0; "
+         "KINT -2147483649; GSTORE 0; KINT -9223372036854775808; GSTORE 0; KINT 9223372036854775807; GSTORE 0; "
+         "IIMM -1; GSTORE 0; KINT 2147483648; GSTORE 0; RET");
+    done(&f);
+}
+
+Test(codegen, pool_order_and_dedup)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "let a = \"x\"\n"
+                           "let b = \"x\"\n"
+                           "let c = 5000000000\n"
+                           "let d = 5000000000\n"
+                           "let e = 0.0\n"
+                           "let g = -0.0\n"
+                           "let h = 0.0\n"
+                           "let i = 1.5\n");
+    char *p = pool(m);
+    cr_expect_str_eq(p,
+                     "STR \"a\", STR \"S\", TYPE S, STR \"b\", STR \"c\", STR \"I\", TYPE I, STR \"d\", "
+                     "STR \"e\", STR \"F\", TYPE F, STR \"g\", STR \"h\", STR \"i\", "
+                     "STR \"<main>\", STR \"()V\", TYPE ()V, STR \"x\", INT 5000000000, FLOAT 0, FLOAT -0, FLOAT 1.5");
+    free(p);
+    CODE(m, "<main>",
+         "KSTR \"x\"; GSTORE 0; KSTR \"x\"; GSTORE 1; KINT 5000000000; GSTORE 2; KINT 5000000000; GSTORE 3; "
+         "KFLT 0; GSTORE 4; KFLT -0; GSTORE 5; KFLT 0; GSTORE 6; KFLT 1.5; GSTORE 7; RET");
+    /* 0.0 and -0.0 are distinct constants: deduplication goes by bit pattern. */
+    int zeros = 0;
+    for (uint32_t k = 1; k < m->nconsts; k++)
+        zeros += m->consts[k].tag == BC_K_FLOAT && m->consts[k].u.f == 0.0;
+    cr_expect_eq(zeros, 2);
+    done(&f);
+}
+
+Test(codegen, module_constants_come_first)
+{
+    fx f = {0};
+    make_dir(&f, "lib/util.holt", "var counter = 1\nfn bump(n: int) -> int { counter += n\n return counter }\n",
+             "main.holt",
+             "import lib.util\nimport math\nimport lib.util as u\n"
+             "print(util.bump(2))\nutil.counter = 5\nutil.counter += 1\nprint(math.pi)\nprint(math.sqrt(2.0))\n",
+             NULL);
+    char path[128];
+    snprintf(path, sizeof path, "%s/main.holt", f.dir);
+    buf_init(&f.diag);
+    buf_puts(&f.diag, "");
+    f.c = compiler_new(&f.diag);
+    bc_bundle *b = compile_program(f.c, path);
+    cr_assert_not_null(b, "%s", f.diag.data);
+    cr_assert_eq(b->nmodules, 2);
+    bc_module *m = b->modules[0];
+    cr_expect_str_eq(m->name, "main");
+    cr_assert_eq(m->consts[1].tag, BC_K_MODULE);
+    cr_expect_str_eq(bc_str(m, m->consts[1].u.mod.name), "lib.util");
+    cr_expect_eq(m->consts[1].u.mod.version, 0);
+    cr_assert_eq(m->consts[2].tag, BC_K_MODULE);
+    cr_expect_str_eq(bc_str(m, m->consts[2].u.mod.name), "math");
+    cr_expect_eq(m->consts[2].u.mod.version, HOLT_STD_VERSION);
+    cr_expect_neq(m->consts[3].tag, BC_K_MODULE, "an import under two names gives one MODULE");
+    CODE(m, "<main>",
+         "IIMM 2; CALLX lib.util.bump(I)I; TOSTR I; CALLN print(S)V; "
+         "IIMM 5; XSTORE lib.util.counter:I; "
+         "XLOAD lib.util.counter:I; IIMM 1; IADD; XSTORE lib.util.counter:I; "
+         "XLOAD math.pi:F; TOSTR F; CALLN print(S)V; "
+         "KFLT 2; CALLN math.sqrt(F)F; TOSTR F; CALLN print(S)V; RET");
+    /* The imported module has no imports: its pool starts with its own names. */
+    bc_module *u = b->modules[1];
+    cr_expect_str_eq(u->name, "lib.util");
+    cr_expect_eq(u->consts[1].tag, BC_K_STR);
+    CODE(u, "bump", "GLOAD 0; LOAD 0; IADD; GSTORE 0; GLOAD 0; RETV");
+    for (uint32_t i = 0; i < b->nmodules; i++) {
+        holt_buf err;
+        buf_init(&err);
+        cr_expect_eq(verify_module(b->modules[i], &err), 0, "%s", err.data);
+        buf_free(&err);
+    }
+    bc_bundle_free(b);
+    done(&f);
+}
+
+/* ---- globals and functions ------------------------------------------------------------------- */
+
+Test(codegen, globals_and_function_headers)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "let a = 1\n"
+                           "var b: [str]\n"
+                           "let _c = true\n"
+                           "var _d = {1: 2.0}\n"
+                           "fn add(x: int, y: float) -> float { let z = x + y\n return z }\n"
+                           "fn _priv(s: str) { }\n");
+    cr_assert_eq(m->nglobals, 4);
+    const struct {
+        const char *name, *type;
+        int flags;
+    } want[] = {
+        {"a", "I", 0},
+        {"b", "[S", BC_GLOBAL_MUTABLE},
+        {"_c", "Z", BC_PRIVATE},
+        {"_d", "{IF", BC_GLOBAL_MUTABLE | BC_PRIVATE},
+    };
+    for (int i = 0; i < 4; i++) {
+        cr_expect_str_eq(bc_str(m, m->globals[i].name), want[i].name);
+        cr_expect_str_eq(bc_type(m, m->globals[i].type), want[i].type);
+        cr_expect_eq(m->globals[i].flags, want[i].flags, "global %s", want[i].name);
+    }
+    cr_assert_eq(m->nfuncs, 3);
+    cr_expect_eq(m->main, 0);
+    const bc_function *mainf = &m->funcs[0];
+    cr_expect_str_eq(bc_str(m, mainf->name), "<main>");
+    cr_expect_str_eq(bc_type(m, mainf->type), "()V");
+    cr_expect_eq(mainf->nparams, 0);
+    cr_expect_eq(mainf->flags, 0);
+
+    const bc_function *add = &m->funcs[1];
+    cr_expect_str_eq(bc_str(m, add->name), "add");
+    cr_expect_str_eq(bc_type(m, add->type), "(IF)F");
+    cr_expect_eq(add->nparams, 2);
+    cr_expect_eq(add->nlocals, 3);
+    cr_expect_str_eq(bc_type(m, add->local_types[0]), "I");
+    cr_expect_str_eq(bc_type(m, add->local_types[1]), "F");
+    cr_expect_str_eq(bc_type(m, add->local_types[2]), "F");
+    cr_expect_eq(add->flags, 0);
+    CODE(m, "add", "LOAD 0; I2F; LOAD 1; FADD; STORE 2; LOAD 2; RETV");
+
+    const bc_function *priv = &m->funcs[2];
+    cr_expect_str_eq(bc_str(m, priv->name), "_priv");
+    cr_expect_eq(priv->flags, BC_PRIVATE);
+    cr_expect_eq(priv->max_stack, 0);
+    CODE(m, "_priv", "RET");
+    CODE(m, "<main>",
+         "IIMM 1; GSTORE 0; NULL [S; GSTORE 1; TRUE; GSTORE 2; IIMM 1; KFLT 2; NEWMAP {IF 1; GSTORE 3; RET");
+    done(&f);
+}
+
+Test(codegen, zero_values_for_declarations_without_initializer)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "fn f() {\n"
+                           "  for i in 0..2 {\n"
+                           "    var n: int\n    var x: float\n    var b: bool\n    var s: str\n    var m: {str: int}\n"
+                           "    n += 1\n  }\n}\n");
+    CODE(m, "f",
+         "IIMM 0; STORE 1; IIMM 2; STORE 0; LOAD 1; LOAD 0; ILT; JF @30; "
+         "IIMM 0; STORE 2; KFLT 0; STORE 3; FALSE; STORE 4; NULL S; STORE 5; NULL {SI; STORE 6; "
+         "LOAD 2; IIMM 1; IADD; STORE 2; "
+         "LOAD 1; IIMM 1; IADD; STORE 1; LOAD 1; LOAD 0; ILT; JT @8; RET");
+    done(&f);
+}
+
+Test(codegen, max_stack_is_exact)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "fn f(a: int) -> int { return a + (a * (a - (a + 1))) }\n"
+                           "fn g(a: int, b: int, c: int) -> int { return a }\n"
+                           "fn h() -> int { return g(1, g(2, 3, 4 + 5), 6) }\n"
+                           "fn k() { print(\"x\") }\n"
+                           "fn l() -> [int] { return [1, 2, 3, 4] }\n");
+    cr_expect_eq(find_fn(m, "f")->max_stack, 5);
+    cr_expect_eq(find_fn(m, "g")->max_stack, 1);
+    cr_expect_eq(find_fn(m, "h")->max_stack, 5);
+    cr_expect_eq(find_fn(m, "k")->max_stack, 1);
+    cr_expect_eq(find_fn(m, "l")->max_stack, 4);
+    cr_expect_eq(find_fn(m, "<main>")->max_stack, 0);
+    CODE(m, "h", "IIMM 1; IIMM 2; IIMM 3; IIMM 4; IIMM 5; IADD; CALL 2; IIMM 6; CALL 2; RETV");
+    done(&f);
+}
+
+Test(codegen, line_table)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "let a = 1\n"
+                           "\n"
+                           "let b = [\n"
+                           "  a,\n"
+                           "  a + 1]\n"
+                           "print(b)\n"
+                           "fn f() {\n"
+                           "}\n");
+    const bc_function *mf = find_fn(m, "<main>");
+    CODE(m, "<main>", "IIMM 1; GSTORE 0; GLOAD 0; GLOAD 0; IIMM 1; IADD; NEWLIST [I 2; GSTORE 1; GLOAD 1; TOSTR [I; "
+                      "CALLN print(S)V; RET");
+    /* pc:   0 IIMM, 5 GSTORE, 8 GLOAD(l4), 11 GLOAD(l5), 14 IIMM, 19 IADD, 20 NEWLIST(l3), 24 GSTORE,
+     *       27 GLOAD(l6) ... */
+    const bc_line want[] = {{0, 1}, {8, 4}, {11, 5}, {20, 3}, {27, 6}};
+    cr_assert_eq(mf->nlines, 5);
+    for (int i = 0; i < 5; i++) {
+        cr_expect_eq(mf->lines[i].pc, want[i].pc, "entry %d", i);
+        cr_expect_eq(mf->lines[i].line, want[i].line, "entry %d", i);
+    }
+    cr_expect_eq(bc_line_of(mf, 21), 3);
+    /* An empty function still has its one RET covered from pc 0. */
+    const bc_function *ff = find_fn(m, "f");
+    cr_assert_eq(ff->nlines, 1);
+    cr_expect_eq(ff->lines[0].pc, 0);
+    cr_expect_eq(ff->lines[0].line, 7);
+    done(&f);
+}
+
+static const char *const big_program =
+    "import math\n"
+    "let names = [\"a\", \"b\", \"c\"]\n"
+    "var total = 0.0\n"
+    "fn score(s: str, w: float) -> float {\n"
+    "  var t = 0.0\n"
+    "  for i in 0..s.len() { t += s[i] * w }\n"
+    "  if t > 100.0 && w != 0.0 { return t / w } else if t < 0 { return -t }\n"
+    "  return math.sqrt(t)\n"
+    "}\n"
+    "let m: {str: float} = {}\n"
+    "for i, n in names { m[n] = score(n, i + 1) }\n"
+    "for k, v in m { total += v; print(\"{k}: {v}\") }\n"
+    "var j = 0\n"
+    "while j < 10 || total < 5.0 { j += 1; if j % 2 == 0 { continue }; total += j }\n"
+    "print(\"total {total} {[1; 3]} {names.slice(0, 2)}\")\n";
+
+Test(codegen, output_is_byte_identical)
+{
+    holt_buf bytes[2];
+    for (int r = 0; r < 2; r++) {
+        fx f = {0};
+        gen(&f, big_program);
+        bc_bundle b = {1, &f.bc};
+        buf_init(&bytes[r]);
+        bc_write(&b, &bytes[r]);
+        done(&f);
+    }
+    cr_assert_gt(bytes[0].len, 100);
+    cr_assert_eq(bytes[0].len, bytes[1].len);
+    cr_expect_eq(memcmp(bytes[0].data, bytes[1].data, bytes[0].len), 0);
+    buf_free(&bytes[0]);
+    buf_free(&bytes[1]);
+}
+
+/* ---- expressions ----------------------------------------------------------------------------- */
+
+Test(codegen, arithmetic_by_type)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "fn i(a: int, b: int) -> int { return (a + b - a * b / a % b & a | b ^ a << b >> a) }\n"
+                           "fn f(a: float, b: int) -> float { return a + b - a * b / a % b }\n"
+                           "fn s(a: str, b: str) -> str { return a + b }\n"
+                           "fn u(a: int, b: float, c: bool) -> bool { return -a < 0 && -b < 0.0 && !c && ~a == 0 }\n");
+    /* Precedence: | below ^ below & below shifts below + -. */
+    CODE(m, "i", "LOAD 0; LOAD 1; IADD; LOAD 0; LOAD 1; IMUL; LOAD 0; IDIV; LOAD 1; IMOD; ISUB; LOAD 0; IAND; "
+                 "LOAD 1; LOAD 0; LOAD 1; ISHL; LOAD 0; ISHR; IXOR; IOR; RETV");
+    CODE(m, "f", "LOAD 0; LOAD 1; I2F; FADD; LOAD 0; LOAD 1; I2F; FMUL; LOAD 0; FDIV; LOAD 1; I2F; FMOD; FSUB; RETV");
+    CODE(m, "s", "LOAD 0; LOAD 1; SCAT; RETV");
+    CODE(m, "u", "LOAD 0; INEG; IIMM 0; ILT; DUP; JF @11; POP; LOAD 1; FNEG; KFLT 0; FLT; DUP; JF @16; POP; "
+                 "LOAD 2; NOT; DUP; JF @23; POP; LOAD 0; INOT; IIMM 0; IEQ; RETV");
+    done(&f);
+}
+
+Test(codegen, comparisons_by_type)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "fn c(i: int, x: float, s: str, b: bool, l: [int], a: any) {\n"
+                           "  print(i == 1); print(i != 1); print(i < 1); print(i <= 1); print(i > 1); print(i >= 1)\n"
+                           "  print(x == i); print(x < 2)\n"
+                           "  print(s == \"a\"); print(s < \"a\"); print(s >= s); print(s != null)\n"
+                           "  print(b == true); print(b != b)\n"
+                           "  print(l == l); print(l != null); print(null == l); print(a == a)\n"
+                           "}\n");
+    CODE(m, "c",
+         "LOAD 0; IIMM 1; IEQ; TOSTR Z; CALLN print(S)V; LOAD 0; IIMM 1; INE; TOSTR Z; CALLN print(S)V; "
+         "LOAD 0; IIMM 1; ILT; TOSTR Z; CALLN print(S)V; LOAD 0; IIMM 1; ILE; TOSTR Z; CALLN print(S)V; "
+         "LOAD 0; IIMM 1; IGT; TOSTR Z; CALLN print(S)V; LOAD 0; IIMM 1; IGE; TOSTR Z; CALLN print(S)V; "
+         "LOAD 1; LOAD 0; I2F; FEQ; TOSTR Z; CALLN print(S)V; LOAD 1; KFLT 2; FLT; TOSTR Z; CALLN print(S)V; "
+         "LOAD 2; KSTR \"a\"; SEQ; TOSTR Z; CALLN print(S)V; LOAD 2; KSTR \"a\"; SLT; TOSTR Z; CALLN print(S)V; "
+         "LOAD 2; LOAD 2; SGE; TOSTR Z; CALLN print(S)V; LOAD 2; NULL S; RNE; TOSTR Z; CALLN print(S)V; "
+         "LOAD 3; TRUE; ZEQ; TOSTR Z; CALLN print(S)V; LOAD 3; LOAD 3; ZNE; TOSTR Z; CALLN print(S)V; "
+         "LOAD 4; LOAD 4; REQ; TOSTR Z; CALLN print(S)V; LOAD 4; NULL [I; RNE; TOSTR Z; CALLN print(S)V; "
+         "NULL [I; LOAD 4; REQ; TOSTR Z; CALLN print(S)V; LOAD 5; LOAD 5; REQ; TOSTR Z; CALLN print(S)V; RET");
+    done(&f);
+}
+
+Test(codegen, logical_values_leave_one_bool)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "fn f(a: bool, b: bool, c: bool) -> bool { return a && b || c }\n"
+                           "fn g(a: bool) -> bool { let x = a || true\n return x }\n");
+    CODE(m, "f", "LOAD 0; DUP; JF @5; POP; LOAD 1; DUP; JT @9; POP; LOAD 2; RETV");
+    CODE(m, "g", "LOAD 0; DUP; JT @5; POP; TRUE; STORE 1; LOAD 1; RETV");
+    cr_expect_eq(find_fn(m, "f")->max_stack, 2);
+    done(&f);
+}
+
+Test(codegen, conversions)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "let a: any = 1\n"
+                           "let l: [any] = [2, 2.5, true, \"s\", null, [1], a]\n"
+                           "let x: float = 3\n"
+                           "let y: float = -4\n"
+                           "fn w(n: int) -> float { return n }\n"
+                           "let m: {str: any} = {\"k\": false}\n");
+    CODE(m, "<main>",
+         "IIMM 1; BOXI; GSTORE 0; "
+         "IIMM 2; BOXI; KFLT 2.5; BOXF; TRUE; BOXZ; KSTR \"s\"; TOANY; NULL A; IIMM 1; NEWLIST [I 1; TOANY; GLOAD 0; "
+         "NEWLIST [A 7; GSTORE 1; "
+         "KFLT 3; GSTORE 2; KFLT -4; GSTORE 3; KSTR \"k\"; FALSE; BOXZ; NEWMAP {SA 1; GSTORE 4; RET");
+    CODE(m, "w", "LOAD 0; I2F; RETV");
+    done(&f);
+}
+
+Test(codegen, null_takes_its_context_type)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "var s: str = null\n"
+                           "fn f(l: [int]) -> {str: int} { return null }\n"
+                           "print(f(null))\n"
+                           "s = null\n"
+                           "let xs: [str] = [null, \"a\"]\n"
+                           "print(null)\n");
+    CODE(m, "<main>", "NULL S; GSTORE 0; NULL [I; CALL 1; TOSTR {SI; CALLN print(S)V; NULL S; GSTORE 0; "
+                      "NULL S; KSTR \"a\"; NEWLIST [S 2; GSTORE 1; NULL A; TOSTR A; CALLN print(S)V; RET");
+    CODE(m, "f", "NULL {SI; RETV");
+    done(&f);
+}
+
+Test(codegen, interpolation)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "let n = 3\n"
+                           "let s = \"x\"\n"
+                           "print(\"n={n} s={s}!\")\n"
+                           "print(\"{n}\")\n"
+                           "print(\"{s}\")\n"
+                           "print(\"{1.5}{true}\")\n"
+                           "let e = \"\"\n");
+    CODE(m, "<main>",
+         "IIMM 3; GSTORE 0; KSTR \"x\"; GSTORE 1; "
+         "KSTR \"n=\"; GLOAD 0; TOSTR I; KSTR \" s=\"; GLOAD 1; KSTR \"!\"; SCATN 5; CALLN print(S)V; "
+         "GLOAD 0; TOSTR I; CALLN print(S)V; "
+         "GLOAD 1; TOSTR S; CALLN print(S)V; "
+         "KFLT 1.5; TOSTR F; TRUE; TOSTR Z; SCATN 2; CALLN print(S)V; "
+         "KSTR \"\"; GSTORE 2; RET");
+    done(&f);
+}
+
+Test(codegen, interpolation_past_255_parts_chains)
+{
+    holt_buf src;
+    buf_init(&src);
+    buf_puts(&src, "let n = 1\nlet s = \"");
+    for (int i = 0; i < 300; i++)
+        buf_puts(&src, "{n}");
+    buf_puts(&src, "\"\n");
+    fx f = {0};
+    bc_module *m = gen(&f, src.data);
+    char *code = listing(m, find_fn(m, "<main>"));
+    /* 255 pieces join into one; that one and the remaining 45 join next. */
+    const char *first = strstr(code, "SCATN 255");
+    cr_assert_not_null(first);
+    cr_expect_null(strstr(first + 1, "SCATN 255"));
+    cr_expect_not_null(strstr(code, "SCATN 46; GSTORE 1; RET"));
+    free(code);
+    cr_expect_eq(find_fn(m, "<main>")->max_stack, 255);
+    buf_free(&src);
+    done(&f);
+}
+
+Test(codegen, long_literals)
+{
+    holt_buf src;
+    buf_init(&src);
+    buf_puts(&src, "let l = [");
+    for (int i = 0; i < 260; i++)
+        buf_printf(&src, "%s%d", i ? ", " : "", i);
+    buf_puts(&src, "]\nlet m = {");
+    for (int i = 0; i < 257; i++)
+        buf_printf(&src, "%s%d: \"v\"", i ? ", " : "", i);
+    buf_puts(&src, "}\n");
+    fx f = {0};
+    bc_module *m = gen(&f, src.data);
+    char *code = listing(m, find_fn(m, "<main>"));
+    cr_expect_not_null(strstr(code, "IIMM 254; NEWLIST [I 255; DUP; IIMM 255; LPUSH; DUP; IIMM 256; LPUSH; "
+                                    "DUP; IIMM 257; LPUSH; DUP; IIMM 258; LPUSH; DUP; IIMM 259; LPUSH; GSTORE 0"));
+    cr_expect_not_null(strstr(code, "IIMM 254; KSTR \"v\"; NEWMAP {IS 255; DUP; IIMM 255; KSTR \"v\"; MSET; "
+                                    "DUP; IIMM 256; KSTR \"v\"; MSET; GSTORE 1; RET"));
+    free(code);
+    cr_expect_eq(find_fn(m, "<main>")->max_stack, 510);
+    buf_free(&src);
+    done(&f);
+}
+
+Test(codegen, indexing_and_repeat)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "fn f(s: str, l: [float], m: {int: str}) -> int {\n"
+                           "  let r = [l[0]; s[1]]\n"
+                           "  return s[0] + m[2].len() + r.len()\n}\n");
+    CODE(m, "f", "LOAD 1; IIMM 0; LGET; LOAD 0; IIMM 1; SGET; LISTREP [F; STORE 3; "
+                 "LOAD 0; IIMM 0; SGET; LOAD 2; IIMM 2; MGET; SLEN; IADD; LOAD 3; LLEN; IADD; RETV");
+    done(&f);
+}
+
+/* ---- calls ----------------------------------------------------------------------------------- */
+
+Test(codegen, builtins)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "print()\n"
+                           "print(1)\n"
+                           "print(\"lit\")\n"
+                           "let s = str(2.5) + str(\"a\")\n"
+                           "let i = int(2.5) + int(3)\n"
+                           "let x = float(4) + float(i)\n"
+                           "print(chr(65))\n"
+                           "assert(i > 0, \"msg\")\n"
+                           "let line = input()\n"
+                           "let t = clock()\n");
+    CODE(m, "<main>",
+         "KSTR \"\"; CALLN print(S)V; "
+         "IIMM 1; TOSTR I; CALLN print(S)V; "
+         "KSTR \"lit\"; CALLN print(S)V; "
+         "KFLT 2.5; TOSTR F; KSTR \"a\"; SCAT; GSTORE 0; "
+         "KFLT 2.5; F2I; IIMM 3; IADD; GSTORE 1; "
+         "KFLT 4; GLOAD 1; I2F; FADD; GSTORE 2; "
+         "IIMM 65; CALLN chr(I)S; TOSTR S; CALLN print(S)V; "
+         "GLOAD 1; IIMM 0; IGT; KSTR \"msg\"; CALLN assert(ZS)V; "
+         "CALLN input()S; GSTORE 3; CALLN clock()F; GSTORE 4; RET");
+    done(&f);
+}
+
+Test(codegen, methods_of_builtin_types)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "let xs = [3, 1]\n"
+                           "xs.push(2)\n"
+                           "xs.sort()\n"
+                           "xs.pop()\n"
+                           "let n = xs.len() + \"abc\".len() + {1: true}.len()\n"
+                           "let ys = xs.slice(0, 1)\n"
+                           "let g = {\"a\": 1.5}.get(\"b\", 0)\n"
+                           "let parts = \"a,b\".split(\",\")\n");
+    CODE(m, "<main>",
+         "IIMM 3; IIMM 1; NEWLIST [I 2; GSTORE 0; "
+         "GLOAD 0; IIMM 2; LPUSH; "
+         "GLOAD 0; CALLN list.sort([I)V; "
+         "GLOAD 0; CALLN list.pop([I)I; POP; "
+         "GLOAD 0; LLEN; KSTR \"abc\"; SLEN; IADD; IIMM 1; TRUE; NEWMAP {IZ 1; MLEN; IADD; GSTORE 1; "
+         "GLOAD 0; IIMM 0; IIMM 1; CALLN list.slice([III)[I; GSTORE 2; "
+         "KSTR \"a\"; KFLT 1.5; NEWMAP {SF 1; KSTR \"b\"; KFLT 0; CALLN map.get({SFSF)F; GSTORE 3; "
+         "KSTR \"a,b\"; KSTR \",\"; CALLN str.split(SS)[S; GSTORE 4; RET");
+    done(&f);
+}
+
+Test(codegen, calls_of_functions_and_natives)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "import math\n"
+                           "fn v(a: int) { }\n"
+                           "fn r(a: float) -> int { return 1 }\n"
+                           "v(1)\n"
+                           "r(2)\n"
+                           "let a = math.abs(-3) + r(math.abs(-2.5))\n"
+                           "let b = math.max(1, 2.0)\n");
+    CODE(m, "<main>", "IIMM 1; CALL 1; KFLT 2; CALL 2; POP; "
+                      "IIMM -3; CALLN math.abs(I)I; KFLT -2.5; CALLN math.abs(F)F; CALL 2; IADD; GSTORE 0; "
+                      "KFLT 1; KFLT 2; CALLN math.max(FF)F; GSTORE 1; RET");
+    done(&f);
+}
+
+/* ---- statements ------------------------------------------------------------------------------ */
+
+Test(codegen, if_else_chains)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "fn sign(x: int) -> int {\n"
+                           "  if x > 0 { return 1 } else if x < 0 { return -1 } else { return 0 }\n}\n"
+                           "fn p(x: int) {\n"
+                           "  if x > 0 { print(1) } else { print(2) }\n"
+                           "  if x == 0 { print(3) }\n"
+                           "  if x == 1 { print(4) } else { }\n}\n");
+    /* Both branches return: no JMP over the else, and nothing after. */
+    CODE(m, "sign", "LOAD 0; IIMM 0; IGT; JF @6; IIMM 1; RETV; LOAD 0; IIMM 0; ILT; JF @12; IIMM -1; RETV; "
+                    "IIMM 0; RETV");
+    /* A then-block before an empty else needs no jump. */
+    CODE(m, "p", "LOAD 0; IIMM 0; IGT; JF @8; IIMM 1; TOSTR I; CALLN print(S)V; JMP @11; "
+                 "IIMM 2; TOSTR I; CALLN print(S)V; "
+                 "LOAD 0; IIMM 0; IEQ; JF @18; IIMM 3; TOSTR I; CALLN print(S)V; "
+                 "LOAD 0; IIMM 1; IEQ; JF @25; IIMM 4; TOSTR I; CALLN print(S)V; RET");
+    done(&f);
+}
+
+Test(codegen, conditions_become_jumps)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "fn f(a: bool, b: bool, c: bool) {\n"
+                           "  if a && b || !c { print(1) }\n"
+                           "  if !(a || b) { print(2) }\n}\n");
+    CODE(m, "f", "LOAD 0; JF @4; LOAD 1; JT @6; LOAD 2; JT @9; IIMM 1; TOSTR I; CALLN print(S)V; "
+                 "LOAD 0; JT @16; LOAD 1; JT @16; IIMM 2; TOSTR I; CALLN print(S)V; RET");
+    done(&f);
+}
+
+Test(codegen, constant_conditions_emit_no_dead_code)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "fn f() {\n"
+                           "  if true { print(1) } else { print(2) }\n"
+                           "  if false { print(3) }\n"
+                           "  while false { print(4) }\n"
+                           "  return\n"
+                           "  print(6)\n}\n"
+                           "fn g() -> int {\n  var i = 0\n  while true { i += 1; if i > 3 { return i } }\n}\n"
+                           "fn h() {\n  while true { break }\n  print(7)\n}\n");
+    CODE(m, "f", "IIMM 1; TOSTR I; CALLN print(S)V; RET");
+    CODE(m, "g", "IIMM 0; STORE 0; LOAD 0; IIMM 1; IADD; STORE 0; LOAD 0; IIMM 3; IGT; JF @12; LOAD 0; RETV; JMP @2");
+    /* `while true { break }` is a jump to the next instruction, which is dropped. */
+    CODE(m, "h", "IIMM 7; TOSTR I; CALLN print(S)V; RET");
+    done(&f);
+}
+
+Test(codegen, while_with_break_and_continue)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "fn f(n: int) {\n"
+                           "  var i = 0\n"
+                           "  while i < n {\n"
+                           "    i += 1\n"
+                           "    if i == 2 { continue }\n"
+                           "    if i == 5 { break }\n"
+                           "    print(i)\n"
+                           "  }\n}\n");
+    /* The test runs before the loop and at its bottom (continue goes there); `if c { break }`
+     * is a jump straight out. */
+    CODE(m, "f", "IIMM 0; STORE 1; LOAD 1; LOAD 0; ILT; JF @25; "
+                 "LOAD 1; IIMM 1; IADD; STORE 1; "
+                 "LOAD 1; IIMM 2; IEQ; JT @21; "
+                 "LOAD 1; IIMM 5; IEQ; JT @25; "
+                 "LOAD 1; TOSTR I; CALLN print(S)V; "
+                 "LOAD 1; LOAD 0; ILT; JT @6; RET");
+    done(&f);
+}
+
+Test(codegen, for_over_a_range)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "fn f(a: int, b: int) {\n"
+                           "  for i in a..b + 1 {\n"
+                           "    if i == 3 { continue }\n"
+                           "    print(i)\n"
+                           "  }\n}\n");
+    CODE(m, "f", "LOAD 0; STORE 3; LOAD 1; IIMM 1; IADD; STORE 2; LOAD 3; LOAD 2; ILT; JF @25; "
+                 "LOAD 3; IIMM 3; IEQ; JT @17; LOAD 3; TOSTR I; CALLN print(S)V; "
+                 "LOAD 3; IIMM 1; IADD; STORE 3; LOAD 3; LOAD 2; ILT; JT @10; RET");
+    done(&f);
+}
+
+Test(codegen, for_over_lists)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "fn f(xs: [str]) {\n"
+                           "  for x in xs { if x == \"\" { continue }\n print(x) }\n"
+                           "  for i, x in xs { if i > 2 { break }\n print(i) }\n}\n");
+    CODE(m, "f", "LOAD 0; LITER 1; LNEXT 1 @12; STORE 4; LOAD 4; KSTR \"\"; SEQ; JT @2; LOAD 4; TOSTR S; "
+                 "CALLN print(S)V; JMP @2; "
+                 "LOAD 0; LITER 5; LNEXT 5 @28; STORE 9; LOAD 6; IIMM 1; ISUB; STORE 8; LOAD 8; IIMM 2; IGT; "
+                 "JT @28; LOAD 8; TOSTR I; CALLN print(S)V; JMP @14; RET");
+    const bc_function *fn = find_fn(m, "f");
+    cr_expect_str_eq(bc_type(m, fn->local_types[1]), "[S");
+    cr_expect_str_eq(bc_type(m, fn->local_types[2]), "I");
+    cr_expect_str_eq(bc_type(m, fn->local_types[3]), "I");
+    done(&f);
+}
+
+Test(codegen, for_over_maps)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "fn f(m: {str: int}) {\n"
+                           "  for k in m { print(k) }\n"
+                           "  for k, v in m { print(v) }\n}\n");
+    CODE(m, "f", "LOAD 0; MITER 1; MNEXT 1 @9; POP; STORE 4; LOAD 4; TOSTR S; CALLN print(S)V; JMP @2; "
+                 "LOAD 0; MITER 5; MNEXT 5 @18; STORE 9; STORE 8; LOAD 9; TOSTR I; CALLN print(S)V; JMP @11; RET");
+    done(&f);
+}
+
+Test(codegen, assignments)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "var g = 1\n"
+                           "var fl = 1.5\n"
+                           "var s = \"a\"\n"
+                           "fn f(xs: [int], m: {str: float}) {\n"
+                           "  var x = 0\n"
+                           "  x = 2\n  x += 3\n  x <<= 1\n"
+                           "  g = x\n  g -= 1\n  fl *= 2\n  s += \"b\"\n"
+                           "  xs[0] = 5\n  m[\"k\"] = 1\n"
+                           "  xs[x] += 2\n  m[s] /= 2\n}\n");
+    CODE(m, "f", "IIMM 0; STORE 2; IIMM 2; STORE 2; LOAD 2; IIMM 3; IADD; STORE 2; LOAD 2; IIMM 1; ISHL; STORE 2; "
+                 "LOAD 2; GSTORE 0; GLOAD 0; IIMM 1; ISUB; GSTORE 0; GLOAD 1; KFLT 2; FMUL; GSTORE 1; "
+                 "GLOAD 2; KSTR \"b\"; SCAT; GSTORE 2; "
+                 "LOAD 0; IIMM 0; IIMM 5; LSET; LOAD 1; KSTR \"k\"; KFLT 1; MSET; "
+                 "LOAD 0; STORE 3; LOAD 2; STORE 4; LOAD 3; LOAD 4; LOAD 3; LOAD 4; LGET; IIMM 2; IADD; LSET; "
+                 "LOAD 1; STORE 5; GLOAD 2; STORE 6; LOAD 5; LOAD 6; LOAD 5; LOAD 6; MGET; KFLT 2; FDIV; MSET; RET");
+    const bc_function *fn = find_fn(m, "f");
+    cr_expect_eq(fn->max_stack, 4);
+    cr_expect_str_eq(bc_type(m, fn->local_types[3]), "[I");
+    cr_expect_str_eq(bc_type(m, fn->local_types[4]), "I");
+    cr_expect_str_eq(bc_type(m, fn->local_types[5]), "{SF");
+    cr_expect_str_eq(bc_type(m, fn->local_types[6]), "S");
+    done(&f);
+}
+
+Test(codegen, expression_statements_pop_values)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "fn r() -> int { return 1 }\n"
+                           "fn v() { }\n"
+                           "r()\nv()\n\"abc\".upper()\n");
+    CODE(m, "<main>", "CALL 1; POP; CALL 2; KSTR \"abc\"; CALLN str.upper(S)S; POP; RET");
+    done(&f);
+}
+
+Test(codegen, void_functions_end_in_ret)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "fn a(x: int) { if x > 0 { return }\n print(x) }\n"
+                           "fn b(x: int) { while x > 0 { return } }\n");
+    CODE(m, "a", "LOAD 0; IIMM 0; IGT; JF @5; RET; LOAD 0; TOSTR I; CALLN print(S)V; RET");
+    CODE(m, "b", "LOAD 0; IIMM 0; IGT; JF @5; RET; RET");
+    done(&f);
+}
+
+/* Every language test and sample that checks without errors generates and verifies. */
+Test(codegen, every_program_in_the_corpus_verifies)
+{
+    /* The repository root as the compiler saw this file, relative to the build folder where
+     * the tests run. */
+    char root[512], cmd[1200];
+    snprintf(root, sizeof root, "%s", __FILE__);
+    char *tail = strstr(root, "tests/unit/test_codegen.c");
+    cr_assert_not_null(tail);
+    *tail = 0;
+    snprintf(cmd, sizeof cmd, "find '%stests/lang' '%ssamples' -name '*.holt' 2>/dev/null | sort", root, root);
+    FILE *p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    char path[1024];
+    int compiled = 0;
+    while (fgets(path, sizeof path, p)) {
+        path[strcspn(path, "\n")] = 0;
+        holt_buf diag;
+        buf_init(&diag);
+        compiler *c = compiler_new(&diag);
+        bc_bundle *b = compile_program(c, path);
+        if (b) {
+            compiled++;
+            for (uint32_t i = 0; i < b->nmodules; i++) {
+                holt_buf err;
+                buf_init(&err);
+                cr_expect_eq(verify_module(b->modules[i], &err), 0, "%s: %s", path, err.data);
+                buf_free(&err);
+            }
+        } else {
+            cr_expect_null(strstr(diag.data ? diag.data : "", "code generation"), "%s: %s", path, diag.data);
+        }
+        bc_bundle_free(b);
+        compiler_free(c);
+        buf_free(&diag);
+    }
+    pclose(p);
+    cr_log_info("%d programs compiled and verified", compiled);
+}
+
+/* ---- error paths ----------------------------------------------------------------------------- */
+
+Test(codegen, too_many_constants_is_reported)
+{
+    holt_buf src;
+    buf_init(&src);
+    for (int i = 0; i < 66000; i++)
+        buf_printf(&src, "print(\"s%d\")\n", i);
+    fx f = {0};
+    buf_init(&f.diag);
+    f.c = compiler_new(&f.diag);
+    cr_assert_eq(check_source(f.c, "big.holt", src.data), 0);
+    f.m = f.c->modules[0];
+    cr_expect_null(cg_module(f.c, f.m));
+    cr_expect_not_null(strstr(f.m->diag.out->data, "big.holt:1:1: error: module 'big' is too large: more than 65535 constants"),
+                       "%s", f.m->diag.out->data);
+    buf_free(&src);
+    done(&f);
+}
+
+/* A tree the checker would have refused, built by hand: generation reports and fails cleanly. */
+Test(codegen, unsupported_nodes_are_reported)
+{
+    holt_buf out;
+    buf_init(&out);
+    compiler *c = compiler_new(&out);
+    cmodule m = {.name = "h", .path = "h.holt", .src = "throw x\n"};
+    holt_buf dout;
+    buf_init(&dout);
+    m.diag = (diag_ctx){.path = "h.holt", .src = m.src, .len = strlen(m.src), .out = &dout};
+    m.root = ast_new(c->arena, S_BLOCK, 1, 1);
+    ast_node *t = ast_new(c->arena, S_THROW, 1, 1);
+    t->a = ast_new(c->arena, E_NULL, 1, 7);
+    ast_list_push(c->arena, &m.root->list, t);
+    ast_fn mainf = {.name = "<main>", .body = m.root, .ty = ty_fn(c->types, NULL, 0, ty_basic(c->types, TY_VOID))};
+    ast_fn *funcs[] = {&mainf};
+    m.main_fn = &mainf;
+    m.funcs = funcs;
+    m.nfuncs = 1;
+    cr_expect_null(cg_module(c, &m));
+    cr_expect_not_null(strstr(dout.data, "h.holt:1:1: error: S_THROW is not supported yet"), "%s", dout.data);
+    buf_free(&dout);
+    compiler_free(c);
+    buf_free(&out);
+}

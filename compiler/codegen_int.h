@@ -1,0 +1,108 @@
+/* codegen_int.h — the code generator's state and the helpers its two files share
+ * (codegen.c: constant pool, emission, statements, functions and the module; cg_expr.c:
+ * expressions, calls and conditions). Nothing outside the code generator includes it.
+ *
+ * Emission keeps three facts current (codegen.c explains why): the operand-stack depth and
+ * its maximum, the source line of the next instruction, and whether the current position is
+ * reachable at all ("dead": nothing is emitted then).
+ */
+#ifndef HOLT_CODEGEN_INT_H
+#define HOLT_CODEGEN_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "checker.h"
+#include "codegen.h"
+#include "lexer.h"
+
+/* A forward label: the jumps waiting for its address. */
+typedef struct {
+    struct cg_fix {
+        uint32_t op;              /* offset of the jump's opcode byte (offsets are relative to it) */
+        uint32_t opnd;            /* offset of its i32 operand */
+    } *fix;
+    int n, cap;
+    int depth;                    /* stack depth every jump carries to the label */
+} jlist;
+
+typedef struct loop_cx {
+    jlist brk;                    /* break jumps, placed after the loop */
+    jlist cont;                   /* forward continue jumps (when cont_pc < 0) */
+    int64_t cont_pc;              /* backward continue target, or -1 */
+    struct loop_cx *outer;        /* enclosing loop */
+} loop_cx;
+
+typedef struct cg {
+    compiler *c;
+    cmodule *m;                   /* the module being generated */
+    /* constant pool */
+    bc_const *k;                  /* k[0] unused */
+    uint32_t nk, capk;
+    uint32_t *kh;                 /* open-addressed hash: constant index, 0 empty */
+    uint32_t khcap;               /* power of two */
+    int errors;                   /* reported problems; the module is dropped when non-zero */
+    /* the function being generated */
+    ast_fn *fn;
+    const htype *ret;             /* its result type (TY_VOID for none; NULL in <main>) */
+    holt_buf code;
+    int depth, max;               /* operand-stack depth now and at most */
+    bc_line *lines;
+    uint32_t nlines, caplines;
+    int line;                     /* source line of the next instruction */
+    bool dead;                    /* no path reaches the current position */
+    uint32_t label_pc;            /* latest position a jump targets: code before it is fixed */
+    loop_cx *loop;                /* innermost loop */
+} cg;
+
+/* Skip emission when nothing reaches here, or after an error (the output is dropped then). */
+static inline bool cg__off(const cg *g) { return g->dead || g->errors; }
+
+/* The line of node n applies to the instructions emitted next. */
+static inline void cg__at(cg *g, const ast_node *n)
+{
+    if (n && n->line > 0)
+        g->line = n->line;
+}
+
+/* ---- codegen.c ---------------------------------------------------------------------------- */
+
+/* Report a problem at a node (fmt has one %s, filled with arg); the module is dropped. */
+void cg__error(cg *g, const ast_node *at, const char *fmt, const char *arg);
+/* The spelling of an operator token for messages ("?" when it is not one). */
+const char *cg__tok_name(int tok);
+
+/* Constants, interned: equal contents give the same index. */
+uint16_t cg__k_type(cg *g, const htype *t);
+uint16_t cg__k_ref(cg *g, int tag, const cmodule *mod, const char *name, const htype *ty);
+uint16_t cg__k_native(cg *g, const char *name, const char *desc);
+/* The NATIVE constant behind an @native function of a standard module: "<module>.<name>". */
+uint16_t cg__k_native_fn(cg *g, const cmodule *mod, const char *name, const htype *ty);
+
+/* Emit an opcode byte with its stack effect (pops, then pushes); operands follow. */
+void cg__op(cg *g, bc_op o, int pops, int pushes);
+void cg__op_u16(cg *g, bc_op o, uint32_t v, int pops, int pushes);
+/* A forward jump (JMP, JT, JF) to label l; after JMP the position is dead. */
+void cg__jump(cg *g, bc_op o, jlist *l);
+/* Place label l here, resolving its jumps: code becomes reachable when some jump targets it. */
+void cg__place(cg *g, jlist *l);
+void cg__push_int(cg *g, int64_t v);
+void cg__push_float(cg *g, double v);
+void cg__push_str(cg *g, const char *s, size_t len);
+/* Load or store a variable: local slot, global of this module, or another module's global. */
+void cg__sym_access(cg *g, const ast_node *at, const sym *s, bool store);
+
+/* ---- cg_expr.c ---------------------------------------------------------------------------- */
+
+/* Push the value of e. */
+void cg__expr(cg *g, ast_node *e);
+/* Push e as a value of type `want`: a null literal takes exactly that type. */
+void cg__expr_to(cg *g, ast_node *e, const htype *want);
+/* Jump to l when e evaluates to `sense`, fall through otherwise. */
+void cg__branch(cg *g, ast_node *e, bool sense, jlist *l);
+/* The arithmetic opcode of a binary operator token on operands of kind k, or -1. */
+int cg__arith_op(int tok, ty_kind k);
+/* The opcode reading a[i] for a container of kind k. */
+bc_op cg__index_get(ty_kind k);
+
+#endif

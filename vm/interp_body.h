@@ -1,0 +1,496 @@
+/* interp_body.h — the interpreter loop. interp.c includes this file twice, to build the same
+ * loop with two dispatch methods that the tests can both exercise:
+ *
+ *   INTERP_NAME   the name of the function to define
+ *   INTERP_GOTO   1: computed goto (a table of label addresses, one indirect jump per
+ *                 instruction); 0: a plain `switch` in a loop
+ *
+ * The function runs the frame on top of vm->frames until the frame count falls back to
+ * `entry` (the frame below the one interp_call pushed) and returns the last frame's result.
+ *
+ * Registers of the loop: pc (the current instruction's opcode byte), sp (the next free
+ * operand slot), base (the current frame's locals), k / kp (its module's linked constants), g
+ * (its module's globals) and cnt (instructions not yet added to the machine's counter).
+ * Each instruction that can throw or call first saves pc in the frame (SAVE_PC), so a stack
+ * trace names the right line and the counter is exact when the throw leaves the loop. Fast
+ * paths that cannot throw (an index in range, a non-null string) skip that store.
+ *
+ * Types were checked by the verifier: no slot carries a tag and nothing is re-checked here.
+ * What the verifier cannot know — null references, indices, divisors, map keys, modification
+ * during iteration, the depth of recursion — is checked on every use.
+ */
+
+#if INTERP_GOTO
+#define CASE(name) L_##name:
+#define DISPATCH()                                                                             \
+    do {                                                                                       \
+        cnt++;                                                                                 \
+        goto *labels[*pc];                                                                     \
+    } while (0)
+#else
+#define CASE(name) case OP_##name:
+#define DISPATCH()                                                                             \
+    do {                                                                                       \
+        cnt++;                                                                                 \
+        goto dispatch;                                                                         \
+    } while (0)
+#endif
+
+#define NEXT(size)                                                                             \
+    do {                                                                                       \
+        pc += (size);                                                                          \
+        DISPATCH();                                                                            \
+    } while (0)
+#define SAVE_PC()                                                                              \
+    do {                                                                                       \
+        fr->pc = pc;                                                                           \
+        vm->m.stats[HM_STAT_instructions] += cnt;                                              \
+        cnt = 0;                                                                               \
+    } while (0)
+#define LOAD_FRAME()                                                                           \
+    do {                                                                                       \
+        fn = fr->fn;                                                                           \
+        k = fn->mod->k;                                                                        \
+        kp = fn->mod->kp;                                                                      \
+        g = fn->mod->globals;                                                                  \
+        base = fr->base;                                                                       \
+    } while (0)
+#define U16(at) bc_u16(pc + (at))
+#define I32(at) bc_i32(pc + (at))
+/* Binary operations: a is the lower operand, b the top one; the result replaces both. */
+#define BINARY(type, conv, expr)                                                               \
+    do {                                                                                       \
+        type a = conv(sp[-2]), b = conv(sp[-1]);                                               \
+        sp[-2] = (expr);                                                                       \
+        sp--;                                                                                  \
+        NEXT(1);                                                                               \
+    } while (0)
+#define AS_U(x) (x)
+#define AS_I(x) ((int64_t)(x))
+#define AS_F(x) as_f(x)
+#define UNARY(expr)                                                                            \
+    do {                                                                                       \
+        uint64_t a = sp[-1];                                                                   \
+        sp[-1] = (expr);                                                                       \
+        NEXT(1);                                                                               \
+    } while (0)
+
+static uint64_t INTERP_NAME(holt_vm *vm, uint32_t entry)
+{
+#if INTERP_GOTO
+    /* Every byte maps to a label: the named opcodes to theirs, the rest to `bad`. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverride-init"
+    static const void *const labels[256] = {
+        [0 ... 255] = &&bad,
+#define OP(name, operands, pops, pushes, doc) [OP_##name] = &&L_##name,
+#include "opcodes.def"
+#undef OP
+    };
+#pragma GCC diagnostic pop
+#endif
+    hmachine *const M = &vm->m;
+    vm_frame *fr = &vm->frames[vm->nframes - 1];
+    vm_function *fn;
+    const uint64_t *k;
+    void *const *kp;
+    uint64_t *g, *base;
+    LOAD_FRAME();
+    const uint8_t *pc = fr->pc;
+    uint64_t *sp = base + fn->nlocals;
+    uint64_t cnt = 0;
+    uint64_t result = 0;
+    vm_function *callee;
+
+#if INTERP_GOTO
+    DISPATCH();
+#else
+    cnt++;
+dispatch:
+    switch (*pc) {
+#endif
+
+    /* ---- constants and the stack ---- */
+    CASE(NOP) NEXT(1);
+    CASE(IIMM) { *sp++ = (uint64_t)(int64_t)I32(1); NEXT(5); }
+    CASE(KINT) { *sp++ = k[U16(1)]; NEXT(3); }
+    CASE(KFLT) { *sp++ = k[U16(1)]; NEXT(3); }
+    CASE(KSTR) { *sp++ = k[U16(1)]; NEXT(3); }
+    CASE(TRUE) { *sp++ = 1; NEXT(1); }
+    CASE(FALSE) { *sp++ = 0; NEXT(1); }
+    CASE(NULL) { *sp++ = 0; NEXT(3); }
+    CASE(POP) { sp--; NEXT(1); }
+    CASE(DUP) { sp[0] = sp[-1]; sp++; NEXT(1); }
+
+    /* ---- variables ---- */
+    CASE(LOAD) { *sp++ = base[U16(1)]; NEXT(3); }
+    CASE(STORE) { base[U16(1)] = *--sp; NEXT(3); }
+    CASE(GLOAD) { *sp++ = g[U16(1)]; NEXT(3); }
+    CASE(GSTORE) { g[U16(1)] = *--sp; NEXT(3); }
+    CASE(XLOAD) { *sp++ = *(const uint64_t *)kp[U16(1)]; NEXT(3); }
+    CASE(XSTORE) { *(uint64_t *)kp[U16(1)] = *--sp; NEXT(3); }
+
+    /* ---- int arithmetic: wrapping, so done on unsigned values ---- */
+    CASE(IADD) BINARY(uint64_t, AS_U, a + b);
+    CASE(ISUB) BINARY(uint64_t, AS_U, a - b);
+    CASE(IMUL) BINARY(uint64_t, AS_U, a * b);
+    CASE(IDIV) {
+        int64_t a = (int64_t)sp[-2], b = (int64_t)sp[-1];
+        if (__builtin_expect(b == 0, 0)) {
+            SAVE_PC();
+            rt_throw(vm, RT_E_ArithmeticError, "division by zero");
+        }
+        /* MIN / -1 overflows in C; as negation it wraps back to MIN. */
+        sp[-2] = b == -1 ? (uint64_t)0 - (uint64_t)a : (uint64_t)(a / b);
+        sp--;
+        NEXT(1);
+    }
+    CASE(IMOD) {
+        int64_t a = (int64_t)sp[-2], b = (int64_t)sp[-1];
+        if (__builtin_expect(b == 0, 0)) {
+            SAVE_PC();
+            rt_throw(vm, RT_E_ArithmeticError, "modulo by zero");
+        }
+        sp[-2] = b == -1 ? 0 : (uint64_t)(a % b);
+        sp--;
+        NEXT(1);
+    }
+    CASE(INEG) UNARY((uint64_t)0 - a);
+    CASE(IAND) BINARY(uint64_t, AS_U, a & b);
+    CASE(IOR) BINARY(uint64_t, AS_U, a | b);
+    CASE(IXOR) BINARY(uint64_t, AS_U, a ^ b);
+    CASE(INOT) UNARY(~a);
+    CASE(ISHL) BINARY(uint64_t, AS_U, a << (b & 63));
+    CASE(ISHR) BINARY(uint64_t, AS_U, shr(a, b));
+
+    /* ---- float arithmetic ---- */
+    CASE(FADD) BINARY(double, AS_F, of_f(a + b));
+    CASE(FSUB) BINARY(double, AS_F, of_f(a - b));
+    CASE(FMUL) BINARY(double, AS_F, of_f(a * b));
+    CASE(FDIV) BINARY(double, AS_F, of_f(a / b));
+    CASE(FMOD) BINARY(double, AS_F, of_f(fmod(a, b)));
+    CASE(FNEG) UNARY(of_f(-as_f(a)));
+    CASE(I2F) UNARY(of_f((double)(int64_t)a));
+    CASE(F2I) {
+        double f = as_f(sp[-1]);
+        if (__builtin_expect(!(f >= -0x1p63 && f < 0x1p63), 0)) {
+            SAVE_PC();
+            f2i_fail(vm, f);
+        }
+        sp[-1] = (uint64_t)(int64_t)f;
+        NEXT(1);
+    }
+
+    /* ---- comparisons ---- */
+    CASE(IEQ) BINARY(uint64_t, AS_U, a == b);
+    CASE(INE) BINARY(uint64_t, AS_U, a != b);
+    CASE(ILT) BINARY(int64_t, AS_I, a < b);
+    CASE(ILE) BINARY(int64_t, AS_I, a <= b);
+    CASE(IGT) BINARY(int64_t, AS_I, a > b);
+    CASE(IGE) BINARY(int64_t, AS_I, a >= b);
+    CASE(FEQ) BINARY(double, AS_F, a == b);
+    CASE(FNE) BINARY(double, AS_F, a != b);
+    CASE(FLT) BINARY(double, AS_F, a < b);
+    CASE(FLE) BINARY(double, AS_F, a <= b);
+    CASE(FGT) BINARY(double, AS_F, a > b);
+    CASE(FGE) BINARY(double, AS_F, a >= b);
+    CASE(SEQ) { SAVE_PC(); BINARY(gaddr, AS_U, rt_str_eq(vm, a, b)); }
+    CASE(SNE) { SAVE_PC(); BINARY(gaddr, AS_U, !rt_str_eq(vm, a, b)); }
+    CASE(SLT) { SAVE_PC(); BINARY(gaddr, AS_U, rt_str_cmp(vm, a, b) < 0); }
+    CASE(SLE) { SAVE_PC(); BINARY(gaddr, AS_U, rt_str_cmp(vm, a, b) <= 0); }
+    CASE(SGT) { SAVE_PC(); BINARY(gaddr, AS_U, rt_str_cmp(vm, a, b) > 0); }
+    CASE(SGE) { SAVE_PC(); BINARY(gaddr, AS_U, rt_str_cmp(vm, a, b) >= 0); }
+    CASE(ZEQ) BINARY(uint64_t, AS_U, a == b);
+    CASE(ZNE) BINARY(uint64_t, AS_U, a != b);
+    CASE(REQ) BINARY(uint64_t, AS_U, a == b);
+    CASE(RNE) BINARY(uint64_t, AS_U, a != b);
+    CASE(NOT) UNARY(a ^ 1);
+
+    /* ---- jumps: offsets are relative to the jump's own opcode byte ---- */
+    CASE(JMP) NEXT(I32(1));
+    CASE(JT) {
+        uint64_t c = *--sp;
+        NEXT(c ? I32(1) : 5);
+    }
+    CASE(JF) {
+        uint64_t c = *--sp;
+        NEXT(c ? 5 : I32(1));
+    }
+
+    /* ---- strings ---- */
+    CASE(SCAT) { SAVE_PC(); BINARY(gaddr, AS_U, rt_str_concat(vm, a, b)); }
+    CASE(SCATN) {
+        uint8_t n = pc[1];
+        SAVE_PC();
+        gaddr s = rt_str_concatn(vm, sp - n, n);
+        sp -= n;
+        *sp++ = s;
+        NEXT(2);
+    }
+    CASE(SLEN) {
+        gaddr s = sp[-1];
+        if (__builtin_expect(s == 0, 0)) {
+            SAVE_PC();
+            rt_str_len(vm, s); /* throws the NullError */
+        }
+        sp[-1] = hm_ld64(M, s + STR_LEN);
+        NEXT(1);
+    }
+    CASE(SGET) {
+        gaddr s = sp[-2];
+        uint64_t i = sp[-1];
+        if (__builtin_expect(s == 0 || i >= hm_ld64(M, s + STR_LEN), 0)) {
+            SAVE_PC();
+            sget_fail(vm, s, (int64_t)i);
+        }
+        sp[-2] = hm_ld8(M, s + STR_BYTES + i);
+        sp--;
+        NEXT(1);
+    }
+    CASE(TOSTR) {
+        SAVE_PC();
+        sp[-1] = rt_tostr(vm, sp[-1], (rt_typeid)k[U16(1)]);
+        NEXT(3);
+    }
+
+    /* ---- lists ---- */
+    CASE(NEWLIST) {
+        uint8_t n = pc[3];
+        SAVE_PC();
+        gaddr list = rt_list_new(vm, (rt_typeid)k[U16(1)], n);
+        for (uint8_t i = 0; i < n; i++)
+            rt_list_push(vm, list, sp[i - n]);
+        sp -= n;
+        *sp++ = list;
+        NEXT(4);
+    }
+    CASE(LISTREP) {
+        SAVE_PC();
+        sp[-2] = list_repeat(vm, (rt_typeid)k[U16(1)], sp[-2], (int64_t)sp[-1]);
+        sp--;
+        NEXT(3);
+    }
+    CASE(LLEN) {
+        gaddr list = sp[-1];
+        if (__builtin_expect(list == 0, 0)) {
+            SAVE_PC();
+            rt_list_len(vm, list); /* throws the NullError */
+        }
+        sp[-1] = hm_ld64(M, list + RT_LIST_LEN);
+        NEXT(1);
+    }
+    CASE(LGET) {
+        gaddr list = sp[-2];
+        uint64_t i = sp[-1];
+        if (__builtin_expect(list != 0 && i < hm_ld64(M, list + RT_LIST_LEN), 1)) {
+            gaddr items = hm_ld64(M, list + RT_LIST_ITEMS);
+            sp[-2] = hm_ld64(M, items + RT_ARRAY_SLOTS + 8 * i);
+        } else {
+            SAVE_PC();
+            sp[-2] = rt_list_get(vm, list, (int64_t)i); /* throws */
+        }
+        sp--;
+        NEXT(1);
+    }
+    CASE(LSET) {
+        gaddr list = sp[-3];
+        uint64_t i = sp[-2];
+        if (__builtin_expect(list != 0 && i < hm_ld64(M, list + RT_LIST_LEN), 1)) {
+            gaddr items = hm_ld64(M, list + RT_LIST_ITEMS);
+            hm_st64(M, items + RT_ARRAY_SLOTS + 8 * i, sp[-1]);
+        } else {
+            SAVE_PC();
+            rt_list_set(vm, list, (int64_t)i, sp[-1]); /* throws */
+        }
+        sp -= 3;
+        NEXT(1);
+    }
+    CASE(LPUSH) {
+        SAVE_PC();
+        rt_list_push(vm, sp[-2], sp[-1]);
+        sp -= 2;
+        NEXT(1);
+    }
+    CASE(LITER) {
+        uint64_t *l = base + U16(1);
+        gaddr list = *--sp;
+        if (__builtin_expect(list == 0, 0)) {
+            SAVE_PC();
+            rt_throw(vm, RT_E_NullError, "for loop over a null list");
+        }
+        l[0] = list;
+        l[1] = 0;
+        l[2] = hm_ld64(M, list + RT_LIST_MODS);
+        NEXT(3);
+    }
+    CASE(LNEXT) {
+        uint64_t *l = base + U16(1);
+        gaddr list = l[0];
+        uint64_t i = l[1];
+        if (__builtin_expect(list == 0, 0)) {
+            /* Only bytecode that stores into the loop's hidden local gets here. */
+            SAVE_PC();
+            rt_throw(vm, RT_E_NullError, "for loop over a null list");
+        }
+        /* The modification count first: a change in the last round is a change too. */
+        if (__builtin_expect(hm_ld64(M, list + RT_LIST_MODS) != l[2], 0)) {
+            SAVE_PC();
+            rt_throw(vm, RT_E_ValueError, "list modified during iteration");
+        }
+        if (i >= hm_ld64(M, list + RT_LIST_LEN))
+            NEXT(I32(3));
+        gaddr items = hm_ld64(M, list + RT_LIST_ITEMS);
+        *sp++ = hm_ld64(M, items + RT_ARRAY_SLOTS + 8 * i);
+        l[1] = i + 1;
+        NEXT(7);
+    }
+
+    /* ---- maps ---- */
+    CASE(NEWMAP) {
+        uint8_t n = pc[3];
+        SAVE_PC();
+        gaddr map = rt_map_new(vm, (rt_typeid)k[U16(1)], n);
+        uint64_t *pairs = sp - 2 * n;
+        for (uint8_t i = 0; i < n; i++)
+            rt_map_set(vm, map, pairs[2 * i], pairs[2 * i + 1]);
+        sp = pairs;
+        *sp++ = map;
+        NEXT(4);
+    }
+    CASE(MLEN) {
+        SAVE_PC();
+        sp[-1] = rt_map_len(vm, sp[-1]);
+        NEXT(1);
+    }
+    CASE(MGET) {
+        SAVE_PC();
+        sp[-2] = rt_map_get_or_throw(vm, sp[-2], sp[-1]);
+        sp--;
+        NEXT(1);
+    }
+    CASE(MSET) {
+        SAVE_PC();
+        rt_map_set(vm, sp[-3], sp[-2], sp[-1]);
+        sp -= 3;
+        NEXT(1);
+    }
+    CASE(MITER) {
+        uint64_t *l = base + U16(1);
+        gaddr map = *--sp;
+        if (__builtin_expect(map == 0, 0)) {
+            SAVE_PC();
+            rt_throw(vm, RT_E_NullError, "for loop over a null map");
+        }
+        l[0] = map;
+        l[1] = 0;
+        l[2] = hm_ld64(M, map + RT_MAP_MODS);
+        NEXT(3);
+    }
+    CASE(MNEXT) {
+        uint64_t *l = base + U16(1);
+        gaddr map = l[0];
+        uint64_t pos = l[1], key, value;
+        SAVE_PC();
+        if (__builtin_expect(map == 0, 0))
+            rt_throw(vm, RT_E_NullError, "for loop over a null map");
+        if (__builtin_expect(hm_ld64(M, map + RT_MAP_MODS) != l[2], 0))
+            rt_throw(vm, RT_E_ValueError, "map modified during iteration");
+        if (!rt_map_next(vm, map, &pos, &key, &value))
+            NEXT(I32(3));
+        l[1] = pos;
+        *sp++ = key;
+        *sp++ = value;
+        NEXT(7);
+    }
+
+    /* ---- calls ---- */
+    CASE(CALL) {
+        callee = &fn->mod->funcs[U16(1)];
+        goto call;
+    }
+    CASE(CALLX) {
+        callee = kp[U16(1)];
+        goto call;
+    }
+    CASE(CALLN) {
+        const vm_native_site *site = kp[U16(1)];
+        SAVE_PC();
+        uint64_t *args = sp - site->nargs;
+        uint64_t r = site->native->fn(vm, args, site->ret);
+        sp = args;
+        if (site->returns)
+            *sp++ = r;
+        NEXT(3);
+    }
+    CASE(RET) {
+        sp = fr->base;
+        result = 0;
+        goto ret;
+    }
+    CASE(RETV) {
+        result = sp[-1];
+        sp = fr->base;
+        *sp++ = result;
+        goto ret;
+    }
+
+    /* ---- any ---- */
+    CASE(BOXI) { SAVE_PC(); sp[-1] = rt_box(vm, RT_T_INT, sp[-1]); NEXT(1); }
+    CASE(BOXF) { SAVE_PC(); sp[-1] = rt_box(vm, RT_T_FLOAT, sp[-1]); NEXT(1); }
+    CASE(BOXZ) { SAVE_PC(); sp[-1] = rt_box(vm, RT_T_BOOL, sp[-1]); NEXT(1); }
+    CASE(TOANY) NEXT(1);
+
+#if !INTERP_GOTO
+    default:
+        goto bad;
+    }
+#endif
+
+call: {
+    /* The callee's parameters are the caller's top operands: they become its first locals
+     * where they lie. */
+    SAVE_PC();
+    uint64_t *nb = sp - callee->nparams;
+    check_room(vm, nb, callee);
+    fr = &vm->frames[vm->nframes++];
+    fr->fn = callee;
+    fr->base = nb;
+    fr->pc = pc = callee->bc->code;
+    for (uint32_t i = callee->nparams; i < callee->nlocals; i++)
+        nb[i] = 0;
+    LOAD_FRAME();
+    sp = nb + callee->nlocals;
+    DISPATCH();
+}
+
+ret:
+    /* sp already points just past the result (or at the callee's base): exactly where the
+     * caller's operands continue. */
+    vm->nframes--;
+    if (vm->nframes == entry) {
+        vm->m.stats[HM_STAT_instructions] += cnt;
+        return result;
+    }
+    fr--;
+    LOAD_FRAME();
+    pc = fr->pc + 3; /* CALL, CALLX and CALLN are all 3 bytes */
+    DISPATCH();
+
+bad:
+    /* The verifier admits no unknown opcode; this is only a defence in depth. */
+    SAVE_PC();
+    rt_throw(vm, RT_E_Error, "invalid opcode %u", *pc);
+}
+
+#undef CASE
+#undef DISPATCH
+#undef NEXT
+#undef SAVE_PC
+#undef LOAD_FRAME
+#undef U16
+#undef I32
+#undef BINARY
+#undef AS_U
+#undef AS_I
+#undef AS_F
+#undef UNARY
