@@ -22,8 +22,11 @@
  *   for a..b  i = a; hidden = b; i < hidden→JF exit; top: body; cont: i += 1;
  *           i < hidden→JT top; exit:
  *   for in list/map  LITER/MITER hidden; top: LNEXT/MNEXT hidden exit; store; body; JMP top
- * Conditions of if/while are compiled as jumps (&&, || and ! become control flow); a && or ||
- * whose value is needed is `a DUP JF/JT end POP b end:`, which leaves one bool on both paths.
+ * Conditions of if/while are compiled as jumps (&&, || and ! become control flow; a constant
+ * condition becomes a JMP or nothing); a && or || whose value is needed is
+ * `a DUP JF/JT end POP b end:`, which leaves one bool on both paths. Two small peepholes:
+ * `if c { break }` / `if c { continue }` is one conditional jump to the loop's label, and a
+ * JMP to the very next instruction is dropped.
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -861,6 +864,8 @@ bc_module *cg_module(compiler *c, cmodule *m)
     int *uniq = xmalloc((m->nimports > 0 ? (size_t)m->nimports : 1) * sizeof *uniq);
     int nuniq = 0;
     for (int i = 0; i < m->nimports && i < UINT16_MAX / 2; i++) {
+        if (!m->imports[i])
+            continue;
         bool seen = false;
         for (int j = 0; j < nuniq && !seen; j++)
             seen = m->imports[uniq[j]] == m->imports[i] || strcmp(m->imports[uniq[j]]->name, m->imports[i]->name) == 0;
@@ -870,8 +875,10 @@ bc_module *cg_module(compiler *c, cmodule *m)
     for (int i = 0; i < nuniq; i++)
         g.k[g.nk++] = (bc_const){.tag = BC_K_MODULE,
                                  .u.mod.version = m->imports[uniq[i]]->is_std ? HOLT_STD_VERSION : 0};
-    for (int i = 0; i < nuniq; i++)
-        g.k[1 + i].u.mod.name = k_cstr(&g, m->imports[uniq[i]]->name);
+    for (int i = 0; i < nuniq; i++) {
+        uint16_t name = k_cstr(&g, m->imports[uniq[i]]->name); /* may move g.k */
+        g.k[1 + i].u.mod.name = name;
+    }
     free(uniq);
     if (g.khcap) {
         memset(g.kh, 0, g.khcap * sizeof *g.kh);

@@ -354,7 +354,12 @@ bc_bundle *compile_program(compiler *c, const char *path)
             continue;
         m->bc = cg_module(c, m);
         if (!m->bc) {
-            buf_printf(c->diag_out, "holt: %s: code generation failed\n", m->path);
+            /* cg_module says why (a module too large for the format) in the file's own
+             * diagnostics; pass that on rather than a bare failure. */
+            if (m->diag.out->len)
+                buf_put(c->diag_out, m->diag.out->data, m->diag.out->len);
+            else
+                buf_printf(c->diag_out, "holt: %s: code generation failed\n", m->path);
             c->nerrors++;
             bc_bundle_free(b);
             return NULL;

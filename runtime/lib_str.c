@@ -69,10 +69,9 @@ static int64_t search(const view *hay, uint64_t from, const view *needle)
 
 gaddr rt__str_alloc(holt_vm *vm, uint64_t len)
 {
-    uint64_t bytes = len > RT__HUGE - RT__STR_BYTES - 1 ? RT__HUGE : RT__STR_BYTES + len + 1;
-    gaddr s = rt_alloc(vm, RT_T_STR, bytes);
-    hm_st64(&vm->m, s + RT__STR_LEN, len);
-    return s;
+    /* rt_str_new with no bytes leaves them zero; a length beyond guest memory is its
+     * OutOfMemoryError. */
+    return rt_str_new(vm, NULL, len);
 }
 
 uint64_t rt__str_len_or_throw(holt_vm *vm, gaddr s, const char *what)

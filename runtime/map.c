@@ -65,8 +65,10 @@ void rt__map_check(holt_vm *vm, gaddr map, const char *what)
 
 static uint64_t index_size(uint64_t cap)
 {
+    /* Capacities that large never get here (their entries cannot be allocated); the bound
+     * only keeps the loop finite. */
     uint64_t n = 8;
-    while (n < 2 * cap)
+    while (n < 2 * cap && n < ((uint64_t)1 << 60))
         n *= 2;
     return n;
 }

@@ -58,7 +58,8 @@ rt_kind rt__elem_kind(holt_vm *vm, rt_typeid t);
 #define RT__STR_LEN 8
 #define RT__STR_BYTES 24
 
-/* A new str of `len` bytes, all zero (the caller fills them in with hm_write or hm_move). */
+/* A new str of `len` bytes, all zero (the caller fills them in with hm_write or hm_move);
+ * OutOfMemoryError for any length guest memory cannot hold. */
 gaddr rt__str_alloc(holt_vm *vm, uint64_t len);
 /* The length of str `s`; throws NullError "<what> of null str" when s is null. */
 uint64_t rt__str_len_or_throw(holt_vm *vm, gaddr s, const char *what);

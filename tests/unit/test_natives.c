@@ -271,12 +271,14 @@ Test(natives, list_backing_store_type_follows_the_element_type)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         gaddr l = rt_list_new(vm, T(cases[i].desc), 2);
-        cr_assert_eq(rt_obj_type(vm, hm_ld64(&vm->m, l + RT_LIST_ITEMS)), cases[i].array, "%s", cases[i].desc);
+        cr_assert_eq(rt_obj_type(vm, hm_ld64(&vm->m, l + RT_LIST_ITEMS)), cases[i].array, "%s",
+            cases[i].desc);
         cr_assert_eq(rt_obj_type(vm, l), T(cases[i].desc));
         /* Growth keeps the kind of store. */
         for (int k = 0; k < 9; k++)
             rt_list_push(vm, l, 0);
-        cr_assert_eq(rt_obj_type(vm, hm_ld64(&vm->m, l + RT_LIST_ITEMS)), cases[i].array, "%s", cases[i].desc);
+        cr_assert_eq(rt_obj_type(vm, hm_ld64(&vm->m, l + RT_LIST_ITEMS)), cases[i].array, "%s",
+            cases[i].desc);
     }
 }
 
@@ -428,7 +430,8 @@ Test(natives, list_slice_and_copy)
     rt_list_set(vm, s, 0, 99);
     SHOWS(l, "[I", "[0, 1, 2, 3, 4]");
     THROWS(RT_E_IndexError, "slice(3, 2) out of range for length 5", NAT("list.slice", "([III)[I", l, 3, 2));
-    THROWS(RT_E_IndexError, "slice(-1, 2) out of range for length 5", NAT("list.slice", "([III)[I", l, -1, 2));
+    THROWS(RT_E_IndexError, "slice(-1, 2) out of range for length 5",
+        NAT("list.slice", "([III)[I", l, -1, 2));
     THROWS(RT_E_IndexError, "slice(0, 6) out of range for length 5", NAT("list.slice", "([III)[I", l, 0, 6));
     THROWS(RT_E_NullError, "slice() of null list", NAT("list.slice", "([III)[I", 0, 0, 0));
 
@@ -557,7 +560,8 @@ static void check_map(gaddr m, const uint64_t *keys, const uint64_t *vals, uint6
             if (hm_ld64(hm, at) != RT_MAP_DEAD)
                 continue;
             dead++;
-            cr_assert_eq(hm_ld64(hm, at + 8), 0, "line %d: key of dead entry %llu", line, (unsigned long long)e);
+            cr_assert_eq(hm_ld64(hm, at + 8), 0, "line %d: key of dead entry %llu", line,
+                (unsigned long long)e);
             cr_assert_eq(hm_ld64(hm, at + 16), 0, "line %d: value of dead entry", line);
         }
         cr_assert_eq(dead, used - count, "line %d: dead entries", line);
@@ -573,7 +577,8 @@ static void check_map(gaddr m, const uint64_t *keys, const uint64_t *vals, uint6
     cr_assert(!rt_map_next(vm, m, &pos, &k, &v), "line %d: iteration restarts", line);
     for (i = 0; i < n; i++) {
         uint64_t got = 0;
-        cr_assert(rt_map_get(vm, m, keys[i], &got), "line %d: key %llu not found", line, (unsigned long long)i);
+        cr_assert(rt_map_get(vm, m, keys[i], &got), "line %d: key %llu not found", line,
+            (unsigned long long)i);
         cr_assert_eq(got, vals[i]);
     }
 }
@@ -655,7 +660,8 @@ Test(natives, map_compaction_reuses_space)
             cr_assert(rt_map_remove(vm, m, i - 1));
     }
     cr_assert_eq(rt_map_len(vm, m), 1);
-    cr_assert(hm_ld64(&vm->m, m + RT_MAP_CAP) <= 8, "cap %llu", (unsigned long long)hm_ld64(&vm->m, m + RT_MAP_CAP));
+    cr_assert(hm_ld64(&vm->m, m + RT_MAP_CAP) <= 8, "cap %llu",
+        (unsigned long long)hm_ld64(&vm->m, m + RT_MAP_CAP));
     uint64_t k[] = {9999}, v[] = {9999};
     CHECK_MAP(m, k, v, 1);
     /* Extreme keys hash like any other. */
@@ -663,7 +669,8 @@ Test(natives, map_compaction_reuses_space)
     rt_map_set(vm, m, (uint64_t)INT64_MAX, 2);
     rt_map_set(vm, m, (uint64_t)-1, 3);
     rt_map_set(vm, m, 0, 4);
-    uint64_t k2[] = {9999, (uint64_t)INT64_MIN, (uint64_t)INT64_MAX, (uint64_t)-1, 0}, v2[] = {9999, 1, 2, 3, 4};
+    uint64_t k2[] = {9999, (uint64_t)INT64_MIN, (uint64_t)INT64_MAX, (uint64_t)-1, 0};
+    uint64_t v2[] = {9999, 1, 2, 3, 4};
     CHECK_MAP(m, k2, v2, 5);
 }
 
@@ -735,11 +742,13 @@ Test(natives, map_errors)
     gaddr ms = rt_map_new(vm, T("{SI"), 0);
     rt_map_set(vm, ms, S("a"), 1);
     THROWS(RT_E_KeyError, "key \"x\" not found", rt_map_get_or_throw(vm, ms, S("x")));
-    THROWS(RT_E_KeyError, "key \"say \\\"hi\\\"\\n\" not found", rt_map_get_or_throw(vm, ms, S("say \"hi\"\n")));
+    THROWS(RT_E_KeyError, "key \"say \\\"hi\\\"\\n\" not found",
+        rt_map_get_or_throw(vm, ms, S("say \"hi\"\n")));
     THROWS(RT_E_KeyError, "key null not found", rt_map_get_or_throw(vm, ms, 0));
     gaddr mi = rt_map_new(vm, T("{IS"), 0);
     THROWS(RT_E_KeyError, "key 5 not found", rt_map_get_or_throw(vm, mi, 5));
-    THROWS(RT_E_KeyError, "key -9223372036854775808 not found", rt_map_get_or_throw(vm, mi, (uint64_t)INT64_MIN));
+    THROWS(RT_E_KeyError, "key -9223372036854775808 not found",
+        rt_map_get_or_throw(vm, mi, (uint64_t)INT64_MIN));
     gaddr mb = rt_map_new(vm, T("{ZI"), 0);
     THROWS(RT_E_KeyError, "key false not found", rt_map_get_or_throw(vm, mb, 0));
     uint64_t v, pos = 0, k;
@@ -937,8 +946,10 @@ Test(natives, str_replace_repeat)
     STR_IS(NAT("str.replace", "(SSS)S", S(""), S("a"), S("b")), "");
     THROWS(RT_E_ValueError, "empty pattern", NAT("str.replace", "(SSS)S", S("abc"), S(""), S("x")));
     THROWS(RT_E_NullError, "replace() of null str", NAT("str.replace", "(SSS)S", 0, S("a"), S("b")));
-    THROWS(RT_E_NullError, "replace() with a null str argument", NAT("str.replace", "(SSS)S", S("a"), 0, S("b")));
-    THROWS(RT_E_NullError, "replace() with a null str argument", NAT("str.replace", "(SSS)S", S("a"), S("a"), 0));
+    THROWS(RT_E_NullError, "replace() with a null str argument",
+        NAT("str.replace", "(SSS)S", S("a"), 0, S("b")));
+    THROWS(RT_E_NullError, "replace() with a null str argument",
+        NAT("str.replace", "(SSS)S", S("a"), S("a"), 0));
 
     STR_IS(NAT("str.repeat", "(SI)S", S("ab"), 3), "ababab");
     STR_IS(NAT("str.repeat", "(SI)S", S("ab"), 0), "");
@@ -1067,7 +1078,8 @@ Test(natives, assert_throws_its_message)
 {
     OK(NAT("assert", "(ZS)V", 1, S("never")));
     OK(NAT("assert", "(ZS)V", 1, 0));
-    THROWS(RT_E_AssertionError, "n must be positive, got -3", NAT("assert", "(ZS)V", 0, S("n must be positive, got -3")));
+    THROWS(RT_E_AssertionError, "n must be positive, got -3",
+        NAT("assert", "(ZS)V", 0, S("n must be positive, got -3")));
     cr_assert_eq(TRY(NAT("assert", "(ZS)V", 0, 0)), RT_THROWN);
     cr_assert_eq(rt_obj_type(vm, vm->exc), rt_err_type(vm, RT_E_AssertionError));
     cr_assert_eq(rt_err_message(vm, vm->exc), 0, "a null message stays null");
@@ -1205,6 +1217,10 @@ Test(natives, out_of_memory_is_an_error_not_a_crash)
     cr_assert_eq(TRY(rt_list_new(vm, T("[I"), UINT64_MAX / 4)), RT_THROWN);
     cr_assert_eq(rt_obj_type(vm, vm->exc), rt_err_type(vm, RT_E_OutOfMemoryError));
     cr_assert_eq(TRY(rt_list_new(vm, T("[I"), UINT64_MAX)), RT_THROWN);
+    cr_assert_eq(rt_obj_type(vm, vm->exc), rt_err_type(vm, RT_E_OutOfMemoryError));
+    cr_assert_eq(TRY(rt_map_new(vm, T("{II"), UINT64_MAX / 3)), RT_THROWN);
+    cr_assert_eq(rt_obj_type(vm, vm->exc), rt_err_type(vm, RT_E_OutOfMemoryError));
+    cr_assert_eq(TRY(rt_map_new(vm, T("{II"), (1ull << 62) + 1)), RT_THROWN);
     cr_assert_eq(rt_obj_type(vm, vm->exc), rt_err_type(vm, RT_E_OutOfMemoryError));
     /* Filling memory with lists ends in OutOfMemoryError and leaves the list consistent. */
     gaddr keep = rt_list_new(vm, T("[[I"), 0);
