@@ -112,7 +112,8 @@ gaddr rt_err_message(holt_vm *vm, gaddr err);
 
 /* ---- allocation: the one funnel ---------------------------------------------------------- */
 
-/* `bytes` of zeroed guest memory for an object of type `type`, header written, 8-aligned.
+/* `bytes` of zeroed guest memory (the 8-byte header included) for an object of type `type`,
+ * header written, 8-aligned.
  * Throws OutOfMemoryError when the guest memory limit is reached. A safepoint. */
 gaddr rt_alloc(holt_vm *vm, rt_typeid type, uint64_t bytes);
 
