@@ -356,23 +356,6 @@ static void let_stmt(check_cx *cx, ast_node *n)
     n->sym = bind_local(cx, n->name, ty, n->is_var, n, &n->slot);
 }
 
-static int compound_op(int op)
-{
-    switch (op) {
-    case TOK_PLUSEQ: return TOK_PLUS;
-    case TOK_MINUSEQ: return TOK_MINUS;
-    case TOK_STAREQ: return TOK_STAR;
-    case TOK_SLASHEQ: return TOK_SLASH;
-    case TOK_PERCENTEQ: return TOK_PERCENT;
-    case TOK_AMPEQ: return TOK_AMP;
-    case TOK_PIPEEQ: return TOK_PIPE;
-    case TOK_CARETEQ: return TOK_CARET;
-    case TOK_SHLEQ: return TOK_SHL;
-    case TOK_SHREQ: return TOK_SHR;
-    default: return -1;
-    }
-}
-
 /* Why a symbol cannot be assigned to, or NULL when it can. */
 static const char *immutable_reason(const sym *y)
 {
@@ -457,7 +440,7 @@ static void assign_stmt(check_cx *cx, ast_node *n)
         check__expect(cx, &n->b, tt);
         return;
     }
-    int op = compound_op(n->op);
+    int op = tok_compound_base(n->op);
     if (op < 0) {
         check__error(cx, n->line, n->col, "unknown assignment operator");
         return;

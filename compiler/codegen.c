@@ -428,23 +428,6 @@ static const sym *target_sym(const ast_node *t)
     return NULL;
 }
 
-static int compound_base(int tok)
-{
-    switch (tok) {
-    case TOK_PLUSEQ: return TOK_PLUS;
-    case TOK_MINUSEQ: return TOK_MINUS;
-    case TOK_STAREQ: return TOK_STAR;
-    case TOK_SLASHEQ: return TOK_SLASH;
-    case TOK_PERCENTEQ: return TOK_PERCENT;
-    case TOK_AMPEQ: return TOK_AMP;
-    case TOK_PIPEEQ: return TOK_PIPE;
-    case TOK_CARETEQ: return TOK_CARET;
-    case TOK_SHLEQ: return TOK_SHL;
-    case TOK_SHREQ: return TOK_SHR;
-    default: return -1;
-    }
-}
-
 static void assign(cg *g, ast_node *s)
 {
     ast_node *t = s->a;
@@ -453,7 +436,7 @@ static void assign(cg *g, ast_node *s)
     bool compound = s->op != TOK_EQ && s->op != '='; /* the token, or the character */
     int o = -1;
     if (compound) {
-        o = cg__arith_op(compound_base(s->op), t->ty->kind);
+        o = cg__arith_op(tok_compound_base(s->op), t->ty->kind);
         if (o < 0) {
             cg__error(g, s, "operator '%s' is not supported by code generation", cg__tok_name(s->op));
             return;

@@ -32,6 +32,25 @@ typedef enum {
 
 extern const char *const tok_spellings[TOK__COUNT];
 
+/* The binary operator a compound assignment applies (`+=` gives `+`), or -1 for any other
+ * token. */
+static inline int tok_compound_base(int tok)
+{
+    switch (tok) {
+    case TOK_PLUSEQ: return TOK_PLUS;
+    case TOK_MINUSEQ: return TOK_MINUS;
+    case TOK_STAREQ: return TOK_STAR;
+    case TOK_SLASHEQ: return TOK_SLASH;
+    case TOK_PERCENTEQ: return TOK_PERCENT;
+    case TOK_AMPEQ: return TOK_AMP;
+    case TOK_PIPEEQ: return TOK_PIPE;
+    case TOK_CARETEQ: return TOK_CARET;
+    case TOK_SHLEQ: return TOK_SHL;
+    case TOK_SHREQ: return TOK_SHR;
+    default: return -1;
+    }
+}
+
 typedef struct {
     tok_kind kind;
     int line, col;                /* 1-based position of the first byte */
