@@ -393,6 +393,18 @@ static void push_zero(cg *g, const htype *t)
 static void load_local(cg *g, int slot) { cg__op_u16(g, OP_LOAD, (uint32_t)slot, 0, 1); }
 static void store_local(cg *g, int slot) { cg__op_u16(g, OP_STORE, (uint32_t)slot, 1, 0); }
 
+/* Evaluate e once into a local slot, the store attributed to statement `at`. False when code
+ * generation has already failed. */
+static bool expr_into_local(cg *g, ast_node *e, const ast_node *at, int slot)
+{
+    cg__expr(g, e);
+    if (cg__off(g))
+        return false;
+    cg__at(g, at);
+    store_local(g, slot);
+    return true;
+}
+
 /* Load or store a variable symbol: a local slot, a global of this module, or a global of
  * another module through a GLOBAL constant. */
 void cg__sym_access(cg *g, const ast_node *at_node, const sym *s, bool store)
@@ -462,16 +474,8 @@ static void assign(cg *g, ast_node *s)
         }
         /* Container and index are evaluated once, into the two hidden slots. */
         int h = s->hidden;
-        cg__expr(g, t->a);
-        if (cg__off(g))
+        if (!expr_into_local(g, t->a, s, h) || !expr_into_local(g, t->b, s, h + 1))
             return;
-        cg__at(g, s);
-        store_local(g, h);
-        cg__expr(g, t->b);
-        if (cg__off(g))
-            return;
-        cg__at(g, s);
-        store_local(g, h + 1);
         load_local(g, h);
         load_local(g, h + 1);
         load_local(g, h);
@@ -614,16 +618,8 @@ static void for_range(cg *g, ast_node *s)
     int i = s->slot, end = s->hidden;
     jlist exit = {0};
     loop_cx l;
-    cg__expr(g, s->a);
-    if (cg__off(g))
+    if (!expr_into_local(g, s->a, s, i) || !expr_into_local(g, s->c, s, end))
         return;
-    cg__at(g, s);
-    store_local(g, i);
-    cg__expr(g, s->c);
-    if (cg__off(g))
-        return;
-    cg__at(g, s);
-    store_local(g, end);
     load_local(g, i);
     load_local(g, end);
     cg__op(g, OP_ILT, 2, 1);

@@ -63,38 +63,6 @@ void compiler_free(compiler *c)
 
 /* ---- files and names ------------------------------------------------------------------------- */
 
-/* The whole file, NUL-terminated, or NULL with errno set. */
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    struct stat st;
-    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        fclose(f);
-        errno = EISDIR;
-        return NULL;
-    }
-    holt_buf b;
-    buf_init(&b);
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_put(&b, chunk, n);
-    int err = ferror(f) ? errno : 0;
-    fclose(f);
-    if (err) {
-        buf_free(&b);
-        errno = err ? err : EIO;
-        return NULL;
-    }
-    buf_putc(&b, '\0');
-    size_t total;
-    char *data = buf_take(&b, &total);
-    *len = total - 1;
-    return data;
-}
-
 /* "a/b/c.holt" -> "a/b"; "c.holt" -> "". */
 static char *dir_of(const char *path)
 {
@@ -234,7 +202,7 @@ static void resolve_import(loader *ld, cmodule *from, ast_node *imp)
             target = find_module(c, name, false);
             if (!target) {
                 size_t len;
-                char *src = read_all(fspath, &len);
+                char *src = buf_read_file(fspath, &len);
                 if (!src) {
                     diag_error(&from->diag, imp->line, imp->col, "cannot read '%s': %s", fspath, strerror(errno));
                     return;
@@ -337,7 +305,7 @@ int check_source(compiler *c, const char *path, const char *src)
 bc_bundle *compile_program(compiler *c, const char *path)
 {
     size_t len;
-    char *src = read_all(path, &len);
+    char *src = buf_read_file(path, &len);
     if (!src) {
         buf_printf(c->diag_out, "holt: cannot read '%s': %s\n", path, strerror(errno));
         c->nerrors++;

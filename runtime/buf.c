@@ -1,7 +1,9 @@
 /* buf.c — growable host byte buffers and the host allocation wrappers. */
 #include "buf.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,4 +139,31 @@ char *buf_take(holt_buf *b, size_t *len)
         *len = b->len;
     buf_init(b);
     return p;
+}
+
+char *buf_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        errno = EISDIR;
+        return NULL;
+    }
+    holt_buf b;
+    buf_init(&b);
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_put(&b, chunk, n);
+    int err = ferror(f) ? (errno ? errno : EIO) : 0;
+    fclose(f);
+    if (err) {
+        buf_free(&b);
+        errno = err;
+        return NULL;
+    }
+    return buf_take(&b, len); /* buffers are always NUL-terminated */
 }

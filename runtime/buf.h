@@ -28,6 +28,10 @@ void buf_u64(holt_buf *b, uint64_t v);
 /* Take ownership of the bytes (the buffer is left empty). */
 char *buf_take(holt_buf *b, size_t *len);
 
+/* The whole file at `path`, NUL-terminated, its length in *len; NULL with errno set when it
+ * cannot be read (a folder gives EISDIR). The caller frees it. */
+char *buf_read_file(const char *path, size_t *len);
+
 /* Host allocation that aborts with a message when the host itself is out of memory. Guest
  * allocations never come here. */
 void *xmalloc(size_t n);

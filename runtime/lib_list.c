@@ -121,7 +121,7 @@ static int64_t index_of(holt_vm *vm, gaddr list, uint64_t x, const char *method)
         if (kind == RK_STR)
             eq = rt_str_eq(vm, v, x);
         else if (kind == RK_FLOAT)
-            eq = rt__f(v) == rt__f(x);
+            eq = rt_f_of(v) == rt_f_of(x);
         else
             eq = v == x;
         if (eq)
@@ -216,7 +216,7 @@ static int order(const sorter *s, uint64_t a, uint64_t b)
     case RK_INT:
         return ((int64_t)a > (int64_t)b) - ((int64_t)a < (int64_t)b);
     case RK_FLOAT: {
-        double x = rt__f(a), y = rt__f(b);
+        double x = rt_f_of(a), y = rt_f_of(b);
         bool nx = isnan(x), ny = isnan(y);
         if (nx || ny)
             return (int)nx - (int)ny; /* nan after every number */

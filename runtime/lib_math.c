@@ -79,7 +79,7 @@ RT_NATIVE(input)
 RT_NATIVE(clock)
 {
     int64_t ns = trap_call(&vm->m, TRAP_CLOCK, 0, 0, 0, 0);
-    return rt__fbits((double)ns / 1e9);
+    return rt_bits_of((double)ns / 1e9);
 }
 
 /* ---- math ------------------------------------------------------------------------------------ */
@@ -87,14 +87,14 @@ RT_NATIVE(clock)
 #define FLOAT1(cname, expr)                                                                    \
     RT_NATIVE(cname)                                                                           \
     {                                                                                          \
-        double x = rt__f(args[0]);                                                             \
-        return rt__fbits(expr);                                                                \
+        double x = rt_f_of(args[0]);                                                             \
+        return rt_bits_of(expr);                                                                \
     }
 #define FLOAT2(cname, expr)                                                                    \
     RT_NATIVE(cname)                                                                           \
     {                                                                                          \
-        double x = rt__f(args[0]), y = rt__f(args[1]);                                         \
-        return rt__fbits(expr);                                                                \
+        double x = rt_f_of(args[0]), y = rt_f_of(args[1]);                                         \
+        return rt_bits_of(expr);                                                                \
     }
 
 FLOAT1(math_sqrt, sqrt(x))
@@ -139,12 +139,12 @@ static double fminmax(double x, double y, bool want_max)
 
 RT_NATIVE(math_min_f)
 {
-    return rt__fbits(fminmax(rt__f(args[0]), rt__f(args[1]), false));
+    return rt_bits_of(fminmax(rt_f_of(args[0]), rt_f_of(args[1]), false));
 }
 
 RT_NATIVE(math_max_f)
 {
-    return rt__fbits(fminmax(rt__f(args[0]), rt__f(args[1]), true));
+    return rt_bits_of(fminmax(rt_f_of(args[0]), rt_f_of(args[1]), true));
 }
 
 /* ---- os --------------------------------------------------------------------------------------- */

@@ -423,7 +423,7 @@ RT_NATIVE(str_to_float)
         free(text);
     if (!ok)
         throw_quoted(vm, RT_E_ValueError, "invalid float ", s, "");
-    return rt__fbits(d);
+    return rt_bits_of(d);
 }
 
 RT_NATIVE(str_hash)

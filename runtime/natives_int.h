@@ -32,20 +32,6 @@
 
 /* ---- value helpers ------------------------------------------------------------------------ */
 
-static inline double rt__f(uint64_t bits)
-{
-    double d;
-    memcpy(&d, &bits, sizeof d);
-    return d;
-}
-
-static inline uint64_t rt__fbits(double d)
-{
-    uint64_t bits;
-    memcpy(&bits, &d, sizeof bits);
-    return bits;
-}
-
 /* The kind of the element type of list type `t` (RK_INT, RK_STR ...). */
 rt_kind rt__elem_kind(holt_vm *vm, rt_typeid t);
 

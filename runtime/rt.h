@@ -33,11 +33,26 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "buf.h"
 #include "machine.h"
 
 typedef struct holt_vm holt_vm;
+
+/* A float slot holds the bits of a double. */
+static inline double rt_f_of(uint64_t bits)
+{
+    double d;
+    memcpy(&d, &bits, sizeof d);
+    return d;
+}
+static inline uint64_t rt_bits_of(double d)
+{
+    uint64_t bits;
+    memcpy(&bits, &d, sizeof bits);
+    return bits;
+}
 
 /* ---- run-time types ------------------------------------------------------------------------ */
 
@@ -78,6 +93,9 @@ bool rt_type_is(holt_vm *vm, rt_typeid t, rt_typeid id);
 /* Does the generic native pattern (type variables T U K E) match the instantiated descriptor
  * `inst`? Each variable must bind to one type consistently. */
 bool rt_desc_match(const char *pattern, const char *inst);
+/* The end of the one type descriptor that starts at desc ("[I" in "[IS"), or NULL when desc
+ * does not start with a well-formed one. */
+const char *rt_desc_skip(const char *desc);
 
 /* ---- errors: the one throw path ---------------------------------------------------------- */
 

@@ -302,6 +302,8 @@ static const char *skip_type(const char *p, int depth)
     }
 }
 
+const char *rt_desc_skip(const char *desc) { return skip_type(desc, 0); }
+
 typedef struct {
     const char *at[26];           /* where the binding of variable 'A'+i starts, or NULL */
     size_t len[26];

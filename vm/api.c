@@ -149,27 +149,10 @@ const char *holt_version(void) { return HOLT_VERSION_STRING; }
 
 static bool read_file(holt_vm *vm, const char *path, uint8_t **data, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    *data = (uint8_t *)buf_read_file(path, len);
+    if (!*data)
         host_printf(vm, 2, "holt: cannot read '%s': %s\n", path, strerror(errno));
-        return false;
-    }
-    holt_buf b;
-    buf_init(&b);
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        buf_put(&b, chunk, n);
-    bool bad = ferror(f);
-    int err = errno;
-    fclose(f);
-    if (bad) {
-        host_printf(vm, 2, "holt: cannot read '%s': %s\n", path, strerror(err));
-        buf_free(&b);
-        return false;
-    }
-    *data = (uint8_t *)buf_take(&b, len);
-    return true;
+    return *data != NULL;
 }
 
 static bool is_bytecode(const uint8_t *data, size_t len)

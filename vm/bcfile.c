@@ -270,27 +270,6 @@ static char *rd_name(reader *r, const char *what, bool nonempty)
     return s;
 }
 
-/* Free what a failed read had built so far (counts track what is filled). */
-static void free_partial(bc_module *m)
-{
-    if (!m)
-        return;
-    for (uint32_t k = 1; k < m->nconsts; k++)
-        if (m->consts[k].tag == BC_K_STR)
-            free(m->consts[k].u.s.bytes);
-    free(m->consts);
-    free(m->globals);
-    for (uint32_t i = 0; i < m->nfuncs; i++) {
-        free(m->funcs[i].local_types);
-        free(m->funcs[i].code);
-        free(m->funcs[i].lines);
-    }
-    free(m->funcs);
-    free(m->name);
-    free(m->path);
-    free(m);
-}
-
 static bool rd_const(reader *r, bc_module *m, uint32_t k)
 {
     bc_const *c = &m->consts[k];
@@ -454,7 +433,7 @@ static bc_module *rd_module(reader *r)
     return m;
 
 fail:
-    free_partial(m);
+    bc_module_free(m);
     return NULL;
 }
 
@@ -527,7 +506,7 @@ bc_bundle *bc_read(const uint8_t *data, size_t len, holt_buf *err)
 
 fail:
     for (uint32_t i = 0; i < b->nmodules; i++)
-        free_partial(b->modules[i]);
+        bc_module_free(b->modules[i]);
     free(b->modules);
     free(b);
     return NULL;

@@ -37,19 +37,6 @@
 #define DEFAULT_STACK_SLOTS (1u << 20)
 #define DEFAULT_MAX_FRAMES 200000u
 
-static inline double as_f(uint64_t v)
-{
-    double d;
-    memcpy(&d, &v, sizeof d);
-    return d;
-}
-
-static inline uint64_t of_f(double d)
-{
-    uint64_t v;
-    memcpy(&v, &d, sizeof v);
-    return v;
-}
 
 /* a >> (b & 63), arithmetic, without relying on how C shifts negative numbers. */
 static inline uint64_t shr(uint64_t a, uint64_t b)

@@ -67,7 +67,7 @@
     } while (0)
 #define AS_U(x) (x)
 #define AS_I(x) ((int64_t)(x))
-#define AS_F(x) as_f(x)
+#define AS_F(x) rt_f_of(x)
 #define UNARY(expr)                                                                            \
     do {                                                                                       \
         uint64_t a = sp[-1];                                                                   \
@@ -164,15 +164,15 @@ dispatch:
     CASE(ISHR) BINARY(uint64_t, AS_U, shr(a, b));
 
     /* ---- float arithmetic ---- */
-    CASE(FADD) BINARY(double, AS_F, of_f(a + b));
-    CASE(FSUB) BINARY(double, AS_F, of_f(a - b));
-    CASE(FMUL) BINARY(double, AS_F, of_f(a * b));
-    CASE(FDIV) BINARY(double, AS_F, of_f(a / b));
-    CASE(FMOD) BINARY(double, AS_F, of_f(fmod(a, b)));
-    CASE(FNEG) UNARY(of_f(-as_f(a)));
-    CASE(I2F) UNARY(of_f((double)(int64_t)a));
+    CASE(FADD) BINARY(double, AS_F, rt_bits_of(a + b));
+    CASE(FSUB) BINARY(double, AS_F, rt_bits_of(a - b));
+    CASE(FMUL) BINARY(double, AS_F, rt_bits_of(a * b));
+    CASE(FDIV) BINARY(double, AS_F, rt_bits_of(a / b));
+    CASE(FMOD) BINARY(double, AS_F, rt_bits_of(fmod(a, b)));
+    CASE(FNEG) UNARY(rt_bits_of(-rt_f_of(a)));
+    CASE(I2F) UNARY(rt_bits_of((double)(int64_t)a));
     CASE(F2I) {
-        double f = as_f(sp[-1]);
+        double f = rt_f_of(sp[-1]);
         if (__builtin_expect(!(f >= -0x1p63 && f < 0x1p63), 0)) {
             SAVE_PC();
             f2i_fail(vm, f);

@@ -21,54 +21,19 @@
 
 #include "vm.h"
 
-/* Deepest type nesting a descriptor may have here: far beyond any real program, and small
- * enough that walking a hostile descriptor cannot exhaust the host stack. */
-#define DESC_MAX_DEPTH 1000
-
-/* The end of the one type that starts at d, or NULL when d does not start with a complete
- * type. */
-static const char *desc_skip(const char *d, int depth)
-{
-    if (depth > DESC_MAX_DEPTH)
-        return NULL;
-    switch (*d) {
-    case 'I': case 'F': case 'Z': case 'S': case 'A': case 'V':
-        return d + 1;
-    case '[':
-        return desc_skip(d + 1, depth + 1);
-    case '{':
-        d = desc_skip(d + 1, depth + 1);
-        return d ? desc_skip(d, depth + 1) : NULL;
-    case '(':
-        d++;
-        while (*d != ')') {
-            d = desc_skip(d, depth + 1);
-            if (!d)
-                return NULL;
-        }
-        return desc_skip(d + 1, depth + 1);
-    case 'L': {
-        const char *end = strchr(d, ';');
-        return end && end > d + 1 ? end + 1 : NULL;
-    }
-    default:
-        return NULL;
-    }
-}
-
 /* Split a function descriptor "(args)r": the parameter count and the result part. Returns
  * false when desc is not exactly one function type. */
 static bool desc_fn(const char *desc, uint16_t *nparams, const char **result)
 {
     if (!desc || desc[0] != '(')
         return false;
-    const char *end = desc_skip(desc, 0);
+    const char *end = rt_desc_skip(desc);
     if (!end || *end)
         return false;
     unsigned n = 0;
     const char *d = desc + 1;
     while (*d != ')') {
-        d = desc_skip(d, 1);
+        d = rt_desc_skip(d);
         n++;
     }
     if (n > UINT16_MAX)

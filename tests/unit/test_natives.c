@@ -150,12 +150,12 @@ static void str_is_n(gaddr s, const char *want, uint64_t n, int line)
 
 static double F(uint64_t bits)
 {
-    return rt__f(bits);
+    return rt_f_of(bits);
 }
 
 static uint64_t FB(double d)
 {
-    return rt__fbits(d);
+    return rt_bits_of(d);
 }
 
 static rt_typeid T(const char *desc)
