@@ -184,6 +184,8 @@ int rt_init(holt_vm *vm)
     vm->heap.top = vm->heap.limit = vm->m.base + vm->m.mapped;
     vm->heap.bytes_allocated = 0;
     vm->heap.oom = 0;
+    vm->heap.since_gc = 0;
+    vm->heap.budget = UINT64_MAX; /* the collector (gc.c) sets its own budget */
     vm->m.fault = on_fault;
     vm->m.fault_ctx = vm;
     vm->exc = 0;

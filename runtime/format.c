@@ -325,6 +325,9 @@ static void put_value(fmt *f, uint64_t v, rt_typeid type, int depth, bool top)
     case RK_ARRAY:
         buf_puts(f->out, "<array>");
         break;
+    case RK_CELL:
+        buf_puts(f->out, "<cell>");
+        break;
     }
 }
 

@@ -61,6 +61,7 @@ typedef uint32_t rt_typeid;
 typedef enum {
     RK_VOID, RK_INT, RK_FLOAT, RK_BOOL, RK_STR, RK_ANY, RK_LIST, RK_MAP, RK_FN, RK_CLASS,
     RK_ARRAY,                     /* internal backing store */
+    RK_CELL,                      /* "^x": a captured variable's storage (elem) */
 } rt_kind;
 
 /* Fixed ids, registered first by rt_init in this order. */
@@ -77,11 +78,28 @@ typedef struct rt_type {
     rt_typeid elem;               /* LIST element, MAP value */
     rt_typeid key;                /* MAP key */
     rt_typeid parent;             /* CLASS: base class, RT_T_NONE for a root */
-    uint32_t nfields;             /* CLASS: instance fields */
+    uint32_t nfields;             /* CLASS: instance fields, the base class's first */
     bool is_ref;                  /* values of this type are references */
     char *desc;                   /* canonical descriptor: "[I", "LIndexError;" */
     char *name;                   /* source spelling for messages: "[int]", "IndexError" */
+    /* CLASS (user classes, interfaces and the built-in errors); see docs/objects.md */
+    bool is_iface;                /* an interface: never the exact type of an object */
+    bool defined;                 /* its definition (fields, methods) has been registered */
+    rt_typeid *field_types;       /* nfields: each field's type (the collector reads is_ref) */
+    char **field_names;           /* nfields: source names ("message"); hidden ones start '$' */
+    rt_typeid *ifaces;            /* every interface it implements, inherited ones included */
+    uint32_t nifaces;
+    void **vtable;                /* vm_function* per virtual method slot (opaque here) */
+    char **vnames, **vtypes;      /* name and signature descriptor per vtable slot */
+    uint32_t nvtable;
+    struct rt_itable *itables;    /* per implemented interface: its methods' vtable slots */
+    void *to_str;                 /* vm_function* of `fn to_str() -> str`, or NULL */
 } rt_type;
+
+typedef struct rt_itable {
+    rt_typeid iface;              /* the interface */
+    uint32_t *slots;              /* per method of the interface, in its order: vtable slot */
+} rt_itable;
 
 /* Intern a descriptor; the same descriptor gives the same id. RT_T_NONE when malformed. */
 rt_typeid rt_type_intern(holt_vm *vm, const char *desc);
@@ -199,6 +217,16 @@ void rt_out_flush(holt_vm *vm);
 /* The next line of stdin without its newline, or 0 (null) at end of input. */
 gaddr rt_in_line(holt_vm *vm);
 
+/* ---- calling back into Holt (installed by the vm layer) ------------------------------------ */
+
+/* Call function value `fnval` (a closure, not null) with nargs arguments. On an error thrown by
+ * the callee this rethrows it unchanged (rt_rethrow), trace included; never returns then. */
+uint64_t rt_call_value(holt_vm *vm, gaddr fnval, const uint64_t *args, uint32_t nargs);
+/* Call the vm_function* `fn` (a method: the receiver is args[0]); errors rethrown as above. */
+uint64_t rt_call_fn(holt_vm *vm, void *fn, const uint64_t *args);
+/* Throw vm->exc again to the next enclosing catcher without touching its trace. */
+_Noreturn void rt_rethrow(holt_vm *vm);
+
 /* ---- natives ------------------------------------------------------------------------------- */
 
 /* A native takes its arguments in args[0..n-1] (the receiver first for methods) and returns
@@ -232,7 +260,23 @@ typedef struct {
     gaddr limit;                  /* end of memory mapped for the heap */
     uint64_t bytes_allocated;     /* total, for --stats */
     gaddr oom;                    /* preallocated OutOfMemoryError: thrown without allocating */
+    /* collector (runtime/gc.c) */
+    uint64_t since_gc;            /* bytes allocated since the last collection */
+    uint64_t budget;              /* collect at the next safepoint once since_gc reaches it
+                                     (1 under --gc-stress: every allocation) */
+    void *gc;                     /* the collector's private state (gc.c) */
 } rt_heap;
+
+/* GC_POLL for the interpreter: is a collection due at this safepoint? */
+static inline bool rt_gc_due(const rt_heap *h) { return h->since_gc >= h->budget; }
+
+/* ---- temporary roots: what a native holds across a call back into Holt -------------------- */
+
+/* A native that calls Holt code (list.map, sort_by, to_str) may see a collection during that
+ * call; every object it holds only in C variables must be registered first. Roots are slots
+ * (the collector reads them when it runs); pop them in reverse order before returning. */
+void rt_root_push(holt_vm *vm, gaddr *slot);
+void rt_root_pop(holt_vm *vm, uint32_t n);
 
 /* Initialise the runtime parts of a VM whose machine is already up: fixed types, error
  * classes, heap, stream buffers. Returns 0 or a negative errno. */

@@ -38,6 +38,12 @@ struct holt_vm {
     uint32_t max_frames;
     struct vm_module **modules;   /* linked modules, in load order */
     uint32_t nmodules;
+    struct vm_function **fntab;   /* every linked function by its id (closures store ids) */
+    uint32_t nfntab, fntab_cap;
+    /* calling back into Holt from natives: set by the vm layer (rt.h rt_call_value) */
+    int (*call_hook)(holt_vm *vm, struct vm_function *fn, const uint64_t *args, uint64_t *result);
+    gaddr **roots;                /* temporary roots (rt_root_push), innermost last */
+    uint32_t nroots, roots_cap;
 };
 
 static inline rt_typeid rt_obj_type(holt_vm *vm, gaddr obj) { return hm_ld32(&vm->m, obj); }

@@ -10,7 +10,10 @@
  * Type descriptors (strings, also in docs/bytecode.md):
  *   I int · F float · Z bool · S str · A any · V nothing (function results only)
  *   [x  list of x            {kv  map from k to v        (a b ...)r  function
- *   Lname;  class or interface (name qualified by module where not this module's)
+ *   Lname;  class or interface: "Lapp.Rect;" (defining module, '.', source name) for user
+ *           classes, "LIndexError;" for the built-in error classes; a generic instance is
+ *           named by its source spelling, "Lapp.Stack<int>;" (any bytes but ';' and NUL)
+ *   ^x      a cell holding an x: the storage of a captured variable (never a source type)
  * A descriptor is canonical: the same type always has the same spelling.
  *
  * Invariants the verifier checks (vm/verify.h): every constant index is in range and of the
@@ -53,7 +56,9 @@ extern const bc_opinfo bc_ops[OP__COUNT]; /* indexed by bc_op; defined in byteco
     X(MODULE, 5, "a module this one uses: name (STR), version (0 = user module; std modules carry the std version)") \
     X(FUNC, 6, "a function of another module: module (MODULE), name (STR), type (TYPE)")       \
     X(GLOBAL, 7, "a global of another module: module (MODULE), name (STR), type (TYPE)")       \
-    X(NATIVE, 8, "a VM native: name (STR, \"str.split\"), type (TYPE, instantiated signature)")
+    X(NATIVE, 8, "a VM native: name (STR, \"str.split\"), type (TYPE, instantiated signature)") \
+    X(FIELD, 9, "a field of a class: class (TYPE), name (STR), type (TYPE)")                   \
+    X(METHOD, 10, "a virtual method of a class or interface: class (TYPE), name (STR), type (TYPE, without the receiver)")
 
 typedef enum {
 #define X(name, val, doc) BC_K_##name = val,
@@ -76,7 +81,8 @@ typedef struct {
             uint16_t version;    /* 0 for user modules, HOLT_STD_VERSION for standard ones */
         } mod;                   /* MODULE */
         struct {
-            uint16_t module;     /* MODULE constant; unused for NATIVE */
+            uint16_t module;     /* MODULE constant; unused for NATIVE; the class's TYPE
+                                    constant for FIELD and METHOD */
             uint16_t name;       /* STR */
             uint16_t type;       /* TYPE */
         } ref;                   /* FUNC, GLOBAL, NATIVE */
@@ -101,19 +107,69 @@ typedef struct {
     uint32_t line;               /* 1-based source line */
 } bc_line;
 
+/* An exception handler: a throw at a pc in [start, end) of its function whose error is of
+ * class `type` or a subclass lands at `handler` with the operand stack holding only the error.
+ * Entries are searched in order; the first match wins, so inner handlers come first. */
 typedef struct {
-    uint16_t name;               /* STR: "add", "<main>" for the top level */
+    uint32_t start, end;         /* the protected range of code offsets, end exclusive */
+    uint32_t handler;            /* code offset of the handler's first instruction */
+    uint16_t type;               /* TYPE constant of the class caught; 0 catches every error
+                                    (the handler sees it as LError;), as `finally` needs */
+} bc_handler;
+
+typedef struct {
+    uint16_t name;               /* STR: "add", "<main>" for the top level, "Rect.area" for a
+                                    method, "<fn>" for an anonymous function */
     uint16_t type;               /* TYPE: "(II)I" */
     uint16_t flags;              /* BC_PRIVATE */
-    uint16_t nparams;            /* parameters are locals 0 .. nparams-1 */
-    uint16_t nlocals;            /* parameters included */
+    uint16_t ncaps;              /* captured cells: locals 0 .. ncaps-1, filled from the
+                                    closure by CALLV; a function with captures is called only
+                                    through a closure */
+    uint16_t nparams;            /* parameters are locals ncaps .. ncaps+nparams-1 (a method's
+                                    receiver is its first parameter) */
+    uint16_t nlocals;            /* captures and parameters included */
     uint16_t *local_types;       /* nlocals TYPE constants; locals start as zero / null */
     uint16_t max_stack;          /* deepest operand stack, in slots */
     uint32_t code_len;
     uint8_t *code;
     uint32_t nlines;
     bc_line *lines;              /* sorted by pc; pc 0 is always covered */
+    uint16_t nhandlers;
+    bc_handler *handlers;        /* exception table, innermost first */
 } bc_function;
+
+/* A class or interface defined by this module. Its descriptor is the string of TYPE constant
+ * `type`: "Lapp.Rect;" (module name, '.', source name). */
+enum {
+    BC_CLASS_INTERFACE = 4,      /* an interface: no fields, methods without code */
+};
+
+typedef struct {
+    uint16_t name;               /* STR: the field's source name */
+    uint16_t type;               /* TYPE */
+} bc_field;
+
+typedef struct {
+    uint16_t name;               /* STR: the method's source name */
+    uint16_t type;               /* TYPE: its signature without the receiver, "(F)F" */
+    uint16_t func;               /* the function of this module implementing it (receiver
+                                    first); BC_NO_FUNC for an interface method */
+} bc_method;
+
+#define BC_NO_FUNC 0xFFFF
+
+typedef struct {
+    uint16_t type;               /* TYPE constant naming this class */
+    uint16_t flags;              /* BC_PRIVATE | BC_CLASS_INTERFACE */
+    uint16_t super;              /* TYPE constant of the base class; 0 for none */
+    uint16_t nifaces;
+    uint16_t *ifaces;            /* TYPE constants of the interfaces it declares */
+    uint16_t nfields;
+    bc_field *fields;            /* its own fields; slots follow the base class's */
+    uint16_t nmethods;
+    bc_method *methods;          /* its own virtual methods, overrides included (not init,
+                                    not static functions: those are plain functions) */
+} bc_class;
 
 typedef struct bc_module {
     char *name;                  /* "app", "lib.util" */
@@ -124,6 +180,9 @@ typedef struct bc_module {
     bc_global *globals;
     uint16_t nfuncs;
     bc_function *funcs;
+    uint16_t nclasses;
+    bc_class *classes;           /* in an order where a base class of this module comes
+                                    before its subclasses */
     uint16_t main;               /* index of the top-level function "<main>", type "()V" */
 } bc_module;
 

@@ -47,6 +47,15 @@
         vm->m.stats[HM_STAT_instructions] += cnt;                                              \
         cnt = 0;                                                                               \
     } while (0)
+/* A safepoint: instructions that may allocate start with it, before they touch their
+ * operands, so a collection sees every frame exactly as the stack maps describe it. */
+#define GC_POLL()                                                                              \
+    do {                                                                                       \
+        if (__builtin_expect(rt_gc_due(&vm->heap), 0)) {                                       \
+            SAVE_PC();                                                                         \
+            vm_collect(vm);                                                                    \
+        }                                                                                      \
+    } while (0)
 #define LOAD_FRAME()                                                                           \
     do {                                                                                       \
         fn = fr->fn;                                                                           \
@@ -218,8 +227,9 @@ dispatch:
     }
 
     /* ---- strings ---- */
-    CASE(SCAT) { SAVE_PC(); BINARY(gaddr, AS_U, rt_str_concat(vm, a, b)); }
+    CASE(SCAT) { GC_POLL(); SAVE_PC(); BINARY(gaddr, AS_U, rt_str_concat(vm, a, b)); }
     CASE(SCATN) {
+        GC_POLL();
         uint8_t n = pc[1];
         SAVE_PC();
         gaddr s = rt_str_concatn(vm, sp - n, n);
@@ -248,6 +258,7 @@ dispatch:
         NEXT(1);
     }
     CASE(TOSTR) {
+        GC_POLL();
         SAVE_PC();
         sp[-1] = rt_tostr(vm, sp[-1], (rt_typeid)k[U16(1)]);
         NEXT(3);
@@ -255,6 +266,7 @@ dispatch:
 
     /* ---- lists ---- */
     CASE(NEWLIST) {
+        GC_POLL();
         uint8_t n = pc[3];
         SAVE_PC();
         gaddr list = rt_list_new(vm, (rt_typeid)k[U16(1)], n);
@@ -265,6 +277,7 @@ dispatch:
         NEXT(4);
     }
     CASE(LISTREP) {
+        GC_POLL();
         SAVE_PC();
         sp[-2] = list_repeat(vm, (rt_typeid)k[U16(1)], sp[-2], (int64_t)sp[-1]);
         sp--;
@@ -306,6 +319,7 @@ dispatch:
         NEXT(1);
     }
     CASE(LPUSH) {
+        GC_POLL();
         SAVE_PC();
         rt_list_push(vm, sp[-2], sp[-1]);
         sp -= 2;
@@ -347,6 +361,7 @@ dispatch:
 
     /* ---- maps ---- */
     CASE(NEWMAP) {
+        GC_POLL();
         uint8_t n = pc[3];
         SAVE_PC();
         gaddr map = rt_map_new(vm, (rt_typeid)k[U16(1)], n);
@@ -369,6 +384,7 @@ dispatch:
         NEXT(1);
     }
     CASE(MSET) {
+        GC_POLL();
         SAVE_PC();
         rt_map_set(vm, sp[-3], sp[-2], sp[-1]);
         sp -= 3;
@@ -413,6 +429,7 @@ dispatch:
         goto call;
     }
     CASE(CALLN) {
+        GC_POLL();
         const vm_native_site *site = kp[U16(1)];
         SAVE_PC();
         uint64_t *args = sp - site->nargs;
@@ -435,10 +452,14 @@ dispatch:
     }
 
     /* ---- any ---- */
-    CASE(BOXI) { SAVE_PC(); sp[-1] = rt_box(vm, RT_T_INT, sp[-1]); NEXT(1); }
-    CASE(BOXF) { SAVE_PC(); sp[-1] = rt_box(vm, RT_T_FLOAT, sp[-1]); NEXT(1); }
-    CASE(BOXZ) { SAVE_PC(); sp[-1] = rt_box(vm, RT_T_BOOL, sp[-1]); NEXT(1); }
+    CASE(BOXI) { GC_POLL(); SAVE_PC(); sp[-1] = rt_box(vm, RT_T_INT, sp[-1]); NEXT(1); }
+    CASE(BOXF) { GC_POLL(); SAVE_PC(); sp[-1] = rt_box(vm, RT_T_FLOAT, sp[-1]); NEXT(1); }
+    CASE(BOXZ) { GC_POLL(); SAVE_PC(); sp[-1] = rt_box(vm, RT_T_BOOL, sp[-1]); NEXT(1); }
     CASE(TOANY) NEXT(1);
+
+    /* ---- objects: not implemented yet (issue 3, in progress) ---- */
+    CASE(NEW) CASE(GETF) CASE(SETF) CASE(CALLVT) CASE(CALLIF) CASE(CALLV) CASE(CLOSURE)
+    CASE(CELL) CASE(CGET) CASE(CSET) CASE(IS) CASE(CAST) CASE(THROW) goto bad;
 
 #if !INTERP_GOTO
     default:
@@ -486,6 +507,7 @@ bad:
 #undef DISPATCH
 #undef NEXT
 #undef SAVE_PC
+#undef GC_POLL
 #undef LOAD_FRAME
 #undef U16
 #undef I32

@@ -43,6 +43,25 @@ bool verify__desc(const char *d, size_t len);
  * types, names STRs without NUL); else a short phrase saying what is wrong. */
 const char *verify__const(const bc_module *m, uint32_t k);
 
+/* Stack maps, for the collector: which operand slots hold references at each instruction.
+ * Computed from the verifier's own abstract interpretation of a verified function, so the
+ * collector's roots are exactly the verifier's types (no guessing). */
+typedef struct vm_stackmap {
+    uint32_t code_len;
+    uint32_t *at;                 /* per code byte: index into `words` of the state at the
+                                     instruction starting there; UINT32_MAX when no reachable
+                                     instruction starts there */
+    uint32_t *words;              /* at[pc]: the operand depth d before the instruction, then
+                                     (d + 31) / 32 words of bits, bit i set when operand slot i
+                                     (0 = bottom) holds a reference (cells and closures too) */
+    uint32_t nwords;
+} vm_stackmap;
+
+/* Fill *out for function fi of module m, which has passed verify_module. 0, or -1 (only for a
+ * module that would not verify). vm_stackmap_free releases what it allocated. */
+int verify_stack_map(const bc_module *m, uint16_t fi, vm_stackmap *out);
+void vm_stackmap_free(vm_stackmap *sm);
+
 /* ---- disassembler (dis.c) ---------------------------------------------------------------- */
 
 /* Write a readable listing: constants, globals, then each function with its signature, locals
@@ -60,6 +79,9 @@ typedef struct vm_function {
     uint16_t nparams, nlocals, max_stack;
     bool returns;                 /* has a result (type not ending in V) */
     rt_typeid *local_types;       /* run-time types of the locals */
+    uint16_t ncaps;               /* captured cells, the first locals (bc_function.ncaps) */
+    uint32_t id;                  /* index in vm->fntab: what a closure object stores */
+    vm_stackmap *smap;            /* built by the collector the first time it needs it */
 } vm_function;
 
 typedef struct {
@@ -93,6 +115,14 @@ vm_module *vm_find_module(holt_vm *vm, const char *name);
 vm_module *link_module(holt_vm *vm, bc_module *m, holt_buf *err);
 /* Free a linked module and everything it owns (its bc_module included). */
 void vm_module_free(vm_module *m);
+
+/* ---- the collector's roots (gcroots.c) ---------------------------------------------------- */
+
+/* Collect garbage now: mark from every root (every frame's locals by their declared types and
+ * operands by the stack maps at each frame's saved pc, every module's globals and constants,
+ * and the runtime's own roots), then sweep. Called only at a safepoint: the interpreter's
+ * GC_POLL at the start of an instruction that may allocate, with the top frame's pc saved. */
+void vm_collect(holt_vm *vm);
 
 /* ---- interpreter (interp.c) -------------------------------------------------------------- */
 
