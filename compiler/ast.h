@@ -56,7 +56,8 @@ typedef struct {
     X(S_IF)       /* a = cond, b = then (S_BLOCK), c = else (S_BLOCK, S_IF or NULL) */         \
     X(S_WHILE)    /* a = cond, b = body */                                                     \
     X(S_FOR)      /* name (, name2), a = iterable or range start, c = range end or NULL,      \
-                     b = body; checker: slot (first var), slot2, hidden */                     \
+                     b = body; checker: slot (first var), slot2, hidden;               \
+                     sym = first variable, member = second */                                  \
     X(S_BREAK)                                                                                 \
     X(S_CONTINUE)                                                                              \
     X(S_RETURN)   /* a (may be NULL) */                                                        \
@@ -123,6 +124,17 @@ typedef struct ast_fn {
     int nlocals;                  /* parameters first, then every local and hidden slot */
     const htype **local_types;    /* nlocals entries */
     int index;                    /* function index in the module (bc_module.funcs) */
+    /* closures (checker, compiler/check_fn.c) */
+    int ncaps;                    /* captured variables: locals 0 .. ncaps-1 hold their cells */
+    struct sym **caps;            /* ncaps entries: each captured variable as the enclosing
+                                     function sees it, where CLOSURE's cells are loaded from */
+    struct sym **param_cells;     /* parameters some closure captures: put in cells on entry */
+    int nparam_cells;
+    int param_cells_cap;          /* allocated entries of param_cells */
+    struct sym *forward;          /* a function of another module (or a native) this one only
+                                     calls on, so that it can be used as a value */
+    const char *bc_name;          /* checker: name in bytecode when it is not `name`
+                                     ("Rect.area", "first<int>"); NULL otherwise */
 } ast_fn;
 
 typedef struct ast_class {
@@ -166,6 +178,7 @@ struct ast_node {
     struct sym *member;           /* E_MEMBER of a module or builtin type: what it names */
     int slot, slot2;              /* S_LET / S_FOR: local slots of the bound variables */
     int hidden;                   /* S_FOR, compound S_ASSIGN: first hidden local slot */
+    struct cls_member *cmem;      /* E_MEMBER naming a field or method of a class (checker.h) */
 };
 
 /* ---- arena ------------------------------------------------------------------------------ */

@@ -517,6 +517,15 @@ static void call(cg *g, ast_node *e)
     case CALL_BUILTIN:
         call_builtin(g, e, ci->builtin);
         return;
+    case CALL_NEW:
+    case CALL_VIRTUAL:
+    case CALL_SUPER:
+    case CALL_STATIC:
+        cg__class_call(g, e);
+        return;
+    case CALL_VALUE:
+        cg__call_value(g, e);
+        return;
     default:
         cg__error(g, e, "calling a %s is not supported yet", "function value");
         return;
@@ -560,6 +569,10 @@ void cg__expr(cg *g, ast_node *e)
         cg__sym_access(g, e, e->sym, false);
         return;
     case E_MEMBER:
+        if (e->cmem) {
+            cg__field_get(g, e);
+            return;
+        }
         if (!e->member) {
             cg__error(g, e, "member '%s' is not supported yet", e->name);
             return;
@@ -600,6 +613,22 @@ void cg__expr(cg *g, ast_node *e)
         return;
     case E_CONV:
         conv(g, e);
+        return;
+    case E_FN:
+        cg__fn_expr(g, e);
+        return;
+    case E_SELF:
+    case E_SUPER:
+        if (!e->sym) {
+            cg__error(g, e, "internal error: unresolved '%s'", "self");
+            return;
+        }
+        cg__at(g, e);
+        cg__sym_access(g, e, e->sym, false);
+        return;
+    case E_IS:
+    case E_AS:
+        cg__is_as(g, e);
         return;
     default:
         cg__error(g, e, "%s is not supported yet", ast_kind_names[e->kind]);

@@ -82,6 +82,8 @@ bool check__coerce(check_cx *cx, ast_node **np, const htype *to)
             n->ty = to;
             return true;
         }
+    } else if (from->kind == TY_CLASS && to->kind == TY_CLASS && ty_subclass(from, to)) {
+        return true; /* an upcast needs no instruction */
     } else if ((from->kind == TY_INT && to->kind == TY_FLOAT) ||
                (to->kind == TY_ANY && from->kind != TY_MODULE)) {
         check__conv(cx, np, to);
@@ -344,6 +346,8 @@ static const htype *equality(check_cx *cx, int shown, ast_node **ap, ast_node **
         widen(cx, ap, bp);
         return cx->t_bool;
     }
+    if (a->kind == TY_CLASS && b->kind == TY_CLASS && (ty_subclass(a, b) || ty_subclass(b, a)))
+        return cx->t_bool; /* identity of objects related by inheritance */
     op_error(cx, at, shown, a, b);
     return cx->t_bool;
 }
@@ -440,15 +444,16 @@ static const htype *sym_value(check_cx *cx, ast_node *at, sym *y, const char *na
     case SYM_GLOBAL:
         return y->ty;
     case SYM_FN:
+        return check__fn_value(cx, at, y);
     case SYM_BUILTIN:
-        check__error(cx, at->line, at->col, "function values are not supported yet");
+        check__error(cx, at->line, at->col, "built-in function '%s' cannot be used as a value", name);
         return cx->t_error;
     case SYM_MODULE:
         if (y->module)
             check__error(cx, at->line, at->col, "'%s' is a module, not a value", name);
         return cx->t_error;
     case SYM_CLASS:
-        check__error(cx, at->line, at->col, "classes are not supported yet");
+        check__error(cx, at->line, at->col, "'%s' is a class, not a value; construct it with %s(...)", name, name);
         return cx->t_error;
     }
     return cx->t_error;
@@ -458,7 +463,8 @@ static const htype *name_expr(check_cx *cx, ast_node *n)
 {
     sym *y = check__lookup(cx, n->name);
     if (!y) {
-        check__error(cx, n->line, n->col, "undefined name '%s'", n->name);
+        if (!check__self_hint(cx, n)) /* a member of the class without `self.` */
+            check__error(cx, n->line, n->col, "undefined name '%s'", n->name);
         return cx->t_error;
     }
     n->sym = y;
@@ -486,7 +492,7 @@ static sym *module_member(check_cx *cx, ast_node *mem, sym *ms)
     if (!cm || !cm->top)
         return NULL;
     sym *y = check__scope_find(cm->top, mem->name);
-    if (!y || (y->kind != SYM_GLOBAL && y->kind != SYM_FN) || y->module != cm) {
+    if (!y || (y->kind != SYM_GLOBAL && y->kind != SYM_FN && y->kind != SYM_CLASS) || y->module != cm) {
         check__error(cx, mem->line, mem->col, "module '%s' has no member '%s'", cm->name, mem->name);
         return NULL;
     }
@@ -524,6 +530,9 @@ static const htype *member_expr(check_cx *cx, ast_node *n)
             return cx->t_error;
         return sym_value(cx, n, y, n->name);
     }
+    const htype *ct;
+    if (check__class_member(cx, n, &ct)) /* a field of a class */
+        return ct;
     const htype *t = check__value(cx, &n->a, NULL);
     if (is_err(t))
         return t;
@@ -697,11 +706,8 @@ static const htype *method_call(check_cx *cx, ast_node *n, ast_node *callee)
         loose_args(cx, n);
         return rt;
     }
-    if (needs_fn_value(rt, name)) {
-        check__error(cx, callee->line, callee->col, "%s() is not supported yet", name);
-        loose_args(cx, n);
-        return cx->t_error;
-    }
+    if (needs_fn_value(rt, name))
+        return check__list_fn_method(cx, n, callee, rt);
     const char *prefix = method_prefix(rt);
     const char *native = prefix ? arena_printf(cx, prefix, name) : NULL;
     const char *sig = native ? native_sig(native) : NULL;
@@ -746,12 +752,10 @@ static const htype *method_call(check_cx *cx, ast_node *n, ast_node *callee)
 /* Calling something that is not a named function. */
 static const htype *value_call(check_cx *cx, ast_node *n, const htype *t)
 {
-    if (!is_err(t)) {
-        if (t->kind == TY_FN)
-            check__error(cx, n->line, n->col, "calling a function value is not supported yet");
-        else
-            check__error(cx, n->line, n->col, "cannot call a value of type %s", ty_name(t));
-    }
+    if (t->kind == TY_FN)
+        return check__value_call(cx, n, t);
+    if (!is_err(t))
+        check__error(cx, n->line, n->col, "cannot call a value of type %s", ty_name(t));
     loose_args(cx, n);
     return cx->t_error;
 }
@@ -759,12 +763,17 @@ static const htype *value_call(check_cx *cx, ast_node *n, const htype *t)
 static const htype *call_expr(check_cx *cx, ast_node *n)
 {
     ast_node *f = n->a;
-    if ((f->kind == E_NAME || f->kind == E_MEMBER) && f->list.n > 0)
+    if ((f->kind == E_NAME || f->kind == E_MEMBER) && f->list.n > 0) {
+        const htype *r;
+        if (check__explicit_call(cx, n, &r)) /* f<int>(...), Stack<int>(...) */
+            return r;
         return value_call(cx, n, check__expr(cx, &n->a, NULL));
+    }
     if (f->kind == E_NAME) {
         sym *y = check__lookup(cx, f->name);
         if (!y) {
-            check__error(cx, f->line, f->col, "undefined name '%s'", f->name);
+            if (!check__self_hint(cx, f)) /* a method of the class without `self.` */
+                check__error(cx, f->line, f->col, "undefined name '%s'", f->name);
             f->ty = cx->t_error;
             loose_args(cx, n);
             return cx->t_error;
@@ -775,8 +784,13 @@ static const htype *call_expr(check_cx *cx, ast_node *n)
             f->ty = y->ty;
             return builtin_call(cx, n, y);
         case SYM_FN:
+            if (y->decl && y->decl->kind == D_FN && y->decl->u.fn->type_params.n > 0)
+                return check__generic_call(cx, n, y, NULL); /* type arguments inferred */
             f->ty = y->ty;
             return fn_call(cx, n, y);
+        case SYM_CLASS:
+            f->ty = y->ty;
+            return check__construct(cx, n, y->cls);
         case SYM_MODULE:
             f->ty = ty_basic(cx->types, TY_MODULE);
             if (y->module)
@@ -798,10 +812,19 @@ static const htype *call_expr(check_cx *cx, ast_node *n)
                 return cx->t_error;
             }
             f->ty = y->ty;
+            if (y->kind == SYM_FN && y->decl && y->decl->kind == D_FN && y->decl->u.fn->type_params.n > 0)
+                return check__generic_call(cx, n, y, NULL);
             if (y->kind == SYM_FN)
                 return fn_call(cx, n, y);
+            if (y->kind == SYM_CLASS)
+                return check__construct(cx, n, y->cls);
             return value_call(cx, n, y->ty);
         }
+        const htype *r;
+        if (check__class_call(cx, n, f, &r)) /* methods, super, static functions */
+            return r;
+        if (f->a->ty && f->a->ty->kind == TY_CLASS) /* a field holding a function */
+            return value_call(cx, n, check__expr(cx, &n->a, NULL));
         return method_call(cx, n, f);
     }
     return value_call(cx, n, check__value(cx, &n->a, NULL));
@@ -837,11 +860,8 @@ static const htype *expr_kind(check_cx *cx, ast_node *n, const htype *want)
     case E_INTERP: return interp_expr(cx, n);
     case E_NAME: return name_expr(cx, n);
     case E_SELF:
-        check__error(cx, n->line, n->col, "'self' is not supported yet");
-        return cx->t_error;
     case E_SUPER:
-        check__error(cx, n->line, n->col, "'super' is not supported yet");
-        return cx->t_error;
+        return check__self(cx, n);
     case E_UNARY: return unary(cx, n);
     case E_BINARY: return check__binary(cx, n->op, &n->a, &n->b, n, n->op);
     case E_CALL: return call_expr(cx, n);
@@ -851,14 +871,10 @@ static const htype *expr_kind(check_cx *cx, ast_node *n, const htype *want)
     case E_REPEAT: return repeat_lit(cx, n, want);
     case E_MAP: return map_lit(cx, n, want);
     case E_FN:
-        check__error(cx, n->line, n->col, "anonymous functions are not supported yet");
-        return cx->t_error;
+        return check__fn_expr(cx, n);
     case E_IS:
-        check__error(cx, n->line, n->col, "'is' is not supported yet");
-        return cx->t_error;
     case E_AS:
-        check__error(cx, n->line, n->col, "'as' is not supported yet");
-        return cx->t_error;
+        return check__is_as(cx, n);
     case E_CONV:
         return n->ty ? n->ty : cx->t_error;
     default:
@@ -913,8 +929,8 @@ const htype *check__expr(check_cx *cx, ast_node **np, const htype *want)
         return n->ty;              /* already checked (a retried operand) */
     check_spine(cx, n);
     if ((n->kind == E_NAME || n->kind == E_MEMBER) && n->list.n > 0) {
-        /* Explicit type arguments `f<int>(...)` come with generics. */
-        check__error(cx, n->line, n->col, "type arguments are not supported yet");
+        /* Explicit type arguments belong to a call: `f<int>(...)`, `Stack<int>(...)` (generic.c). */
+        check__error(cx, n->line, n->col, "'%s' with type arguments must be called: %s<...>(...)", n->name, n->name);
         n->ty = cx->t_error;
         return n->ty;
     }

@@ -144,10 +144,17 @@ sym *check__lookup(check_cx *cx, const char *name)
         sym *y = check__scope_find(s, name);
         if (!y)
             continue;
-        /* Top-level code sees a global only once its declaration has run. */
-        if (s->kind == SC_MODULE && y->kind == SYM_GLOBAL && cx->fn == &cx->main &&
+        /* Top-level code sees a global only once its declaration has run; so do the
+         * functions nested in it, which may run before later declarations have. */
+        fn_cx *root = cx->fn;
+        while (root && root->outer)
+            root = root->outer;
+        if (s->kind == SC_MODULE && y->kind == SYM_GLOBAL && root == &cx->main &&
             y->index >= cx->visible_globals)
             continue;
+        /* A local of an enclosing function is captured (check_fn.c). */
+        if (y->kind == SYM_LOCAL && s->fn && s->fn != cx->fn)
+            return check__capture(cx, y, s->fn);
         return y;
     }
     return NULL;
@@ -184,6 +191,7 @@ static void make_universe(check_cx *cx)
         y->index = -1;
         scope_insert(cx, cx->universe, y);
     }
+    check__universe_classes(cx);
 }
 
 /* ---- types and locals ------------------------------------------------------------------------ */
@@ -203,8 +211,11 @@ const htype *check__type(check_cx *cx, ast_node *t)
             const char *name;
             ty_kind k;
         } names[] = {{"int", TY_INT}, {"float", TY_FLOAT}, {"bool", TY_BOOL}, {"str", TY_STR}, {"any", TY_ANY}};
+        const htype *ct = check__class_type(cx, t); /* a class, interface or generic instance */
+        if (ct)
+            return ct;
         if (t->list.n > 0) {
-            check__error(cx, t->line, t->col, "generic types are not supported yet");
+            check__error(cx, t->line, t->col, "unknown type '%s'", t->name); /* no generic of that name */
             return cx->t_error;
         }
         for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -241,17 +252,33 @@ const htype *check__type(check_cx *cx, ast_node *t)
         free(ps);
         return f;
     }
-    case T_QUAL:
-        if (t->list.n > 0) {
-            check__error(cx, t->line, t->col, "generic types are not supported yet");
-            return cx->t_error;
-        }
+    case T_QUAL: {
+        const htype *ct = check__class_type(cx, t); /* util.Point */
+        if (ct)
+            return ct;
         check__error(cx, t->line, t->col, "unknown type '%s.%s'", t->name, t->name2);
         return cx->t_error;
+    }
     default:
         check__error(cx, t->line, t->col, "expected a type");
         return cx->t_error;
     }
+}
+
+void check__add_fn(check_cx *cx, ast_fn *fn)
+{
+    cmodule *m = cx->m;
+    if (m->nfuncs == m->funcs_cap) {
+        /* The arena cannot grow a block in place: copy into a bigger one. */
+        int cap = m->funcs_cap ? m->funcs_cap * 2 : 8;
+        ast_fn **v = ast_alloc(cx->arena, (size_t)cap * sizeof *v);
+        if (m->nfuncs)
+            memcpy(v, m->funcs, (size_t)m->nfuncs * sizeof *v);
+        m->funcs = v;
+        m->funcs_cap = cap;
+    }
+    fn->index = m->nfuncs;
+    m->funcs[m->nfuncs++] = fn;
 }
 
 int check__new_local(check_cx *cx, const htype *ty)
@@ -364,9 +391,12 @@ static const char *immutable_reason(const sym *y)
     case SYM_GLOBAL:
         if (y->is_mutable)
             return NULL;
-        /* Loop variables are immutable bindings, as if declared with let. */
+        /* Loop variables are immutable bindings, as if declared with let. A nested named
+         * function's local is declared by its own D_FN, a parameter by its function's. */
         if (y->decl && y->decl->kind == D_FN)
-            return "it is a parameter";
+            return y->decl->sym && y->decl->sym->name == y->name && y->decl->sym->ty == y->ty
+                       ? "it is a function"
+                       : "it is a parameter";
         return "it was declared with let";
     case SYM_FN:
         return "it is a function";
@@ -412,8 +442,10 @@ static const htype *assign_target(check_cx *cx, ast_node **tp)
         return r;
     }
     case E_MEMBER: {
+        cx->assigning = true; /* check__class_member names a method as what is assigned to */
         const htype *r = check__expr(cx, tp, NULL);
-        if (r->kind == TY_ERROR)
+        cx->assigning = false;
+        if (r->kind == TY_ERROR || t->cmem) /* a class's field */
             return r;
         if (t->member) {
             const char *why = immutable_reason(t->member);
@@ -499,7 +531,7 @@ static void for_stmt(check_cx *cx, ast_node *n)
         }
         n->sym = bind_local(cx, n->name, first, false, n, &n->slot);
         if (n->name2)
-            bind_local(cx, n->name2, second, false, n, &n->slot2);
+            n->member = bind_local(cx, n->name2, second, false, n, &n->slot2);
     }
     cx->fn->loops++;
     block(cx, n->b);
@@ -577,10 +609,10 @@ static void stmt(check_cx *cx, ast_node *n)
         block(cx, n);
         break;
     case S_THROW:
-        check__error(cx, n->line, n->col, "'throw' is not supported yet");
+        check__throw(cx, n);
         break;
     case S_TRY:
-        check__error(cx, n->line, n->col, "'try' is not supported yet");
+        check__try(cx, n);
         break;
     case S_IMPORT:
         /* Top-level imports were bound in pass 1. */
@@ -589,13 +621,14 @@ static void stmt(check_cx *cx, ast_node *n)
         break;
     case D_FN:
         if (cx->cur != cx->top)
-            check__error(cx, n->line, n->col, "nested functions are not supported yet");
+            check__nested_fn(cx, n);
         break;
     case D_CLASS:
     case D_INTERFACE:
-        /* Top-level ones were reported in pass 1. */
+        /* Top-level ones were declared in pass 1 (check_class.c). */
         if (cx->cur != cx->top)
-            check__error(cx, n->line, n->col, "%s are not supported yet", n->kind == D_CLASS ? "classes" : "interfaces");
+            check__error(cx, n->line, n->col, "%s must be declared at the top level of a file",
+                         n->kind == D_CLASS ? "classes" : "interfaces");
         break;
     default:
         if (n->kind <= E_CONV) {
@@ -666,6 +699,16 @@ static bool ends_in_return(const ast_node *n)
         }
     case S_WHILE:
         return n->a && n->a->kind == E_BOOL && n->a->u.b && !has_break(n->b);
+    case S_TRY:
+        /* A finally that ends so always does; else the body and every catch must. */
+        if (n->c && ends_in_return(n->c))
+            return true;
+        if (!ends_in_return(n->b))
+            return false;
+        for (int i = 0; i < n->list.n; i++)
+            if (!ends_in_return(n->list.items[i]->b))
+                return false;
+        return true;
     default:
         return false;
     }
@@ -690,9 +733,10 @@ static void fn_body(check_cx *cx, ast_node *decl)
     fn_cx f = {.fn = fn, .name = fn->name, .ret = fn->ty->ret};
     cx->fn = &f;
     cx->cur = new_scope(cx, SC_FN, cx->top, &f);
+    int first = check__self_param(cx, fn, decl); /* a method's receiver comes first */
     for (int i = 0; i < fn->nparams; i++) {
         ast_param *p = &fn->params[i];
-        sym *y = new_sym(cx, SYM_LOCAL, p->name, fn->ty->params[i], decl);
+        sym *y = new_sym(cx, SYM_LOCAL, p->name, fn->ty->params[first + i], decl);
         y->index = check__new_local(cx, y->ty);
         declare(cx, cx->cur, y, p->line, p->col);
     }
@@ -703,6 +747,26 @@ static void fn_body(check_cx *cx, ast_node *decl)
     cx->cur = cx->top;
     cx->fn = &cx->main;
 }
+
+void check__fn_body(check_cx *cx, ast_node *decl) { fn_body(cx, decl); }
+
+bool check__declare(check_cx *cx, scope *s, sym *y, int line, int col) { return declare(cx, s, y, line, col); }
+
+sym *check__new_sym(check_cx *cx, sym_kind kind, const char *name, const htype *ty, ast_node *decl)
+{
+    return new_sym(cx, kind, name, ty, decl);
+}
+
+void check__block(check_cx *cx, ast_node *b) { block(cx, b); }
+
+sym *check__bind_local(check_cx *cx, const char *name, const htype *ty, bool mutable_, ast_node *decl, int *slot)
+{
+    return bind_local(cx, name, ty, mutable_, decl, slot);
+}
+
+bool check__ends_in_return(const ast_node *n) { return ends_in_return(n); }
+
+void check__finish_locals(check_cx *cx, fn_cx *f, ast_node *at) { finish_locals(cx, f, at); }
 
 /* The native a `@native fn` stands for must exist with exactly its type. */
 static void check_native_decl(check_cx *cx, ast_node *decl, const htype *ty)
@@ -722,6 +786,10 @@ static void check_native_decl(check_cx *cx, ast_node *decl, const htype *ty)
 static void declare_fn(check_cx *cx, ast_node *n)
 {
     ast_fn *fn = n->u.fn;
+    if (fn->type_params.n > 0 && !fn->is_native) {
+        check__declare_generic_fn(cx, n); /* instances are made at calls */
+        return;
+    }
     /* A generic function is reported once; its parameters and result (which name its
      * type parameters) then take the error type, which accepts anything silently. */
     bool generic = fn->type_params.n > 0;
@@ -746,9 +814,8 @@ static void declare_fn(check_cx *cx, ast_node *n)
         if (!bad)
             check_native_decl(cx, n, fn->ty);
     } else {
-        fn->index = cx->m->nfuncs;
+        check__add_fn(cx, fn);
         y->index = fn->index;
-        cx->m->funcs[cx->m->nfuncs++] = fn;
     }
     sym *old = check__scope_find(cx->top, fn->name);
     if (old && old->kind == SYM_FN && old->is_native && y->is_native) {
@@ -782,10 +849,12 @@ static void declare_top(check_cx *cx)
         nglob += n->kind == S_LET;
     }
     m->funcs = ast_alloc(cx->arena, (size_t)nfn * sizeof *m->funcs);
+    m->funcs_cap = nfn;
     m->globals = ast_alloc(cx->arena, (size_t)(nglob ? nglob : 1) * sizeof *m->globals);
     m->funcs[0] = m->main_fn;
     m->nfuncs = 1;
     m->nglobals = 0;
+    check__declare_classes(cx); /* function signatures may name classes declared after them */
     for (int i = 0; i < top->n; i++) {
         ast_node *n = top->items[i];
         switch (n->kind) {
@@ -814,14 +883,11 @@ static void declare_top(check_cx *cx)
             declare(cx, cx->top, y, n->line, n->col);
             break;
         }
-        case D_CLASS:
-        case D_INTERFACE:
-            check__error(cx, n->line, n->col, "%s are not supported yet", n->kind == D_CLASS ? "classes" : "interfaces");
-            break;
         default:
             break;
         }
     }
+    check__resolve_classes(cx);
     if (m->nglobals > MAX_INDEX)
         check__error(cx, 1, 1, "too many globals (%d, the limit is %d)", m->nglobals, MAX_INDEX);
     if (m->nfuncs > MAX_INDEX)
@@ -869,6 +935,7 @@ int check_module(compiler *c, cmodule *m)
     for (int i = 0; i < top->n; i++)
         if (top->items[i]->kind == D_FN)
             fn_body(&cx, top->items[i]);
+    check__class_bodies(&cx);
     finish_locals(&cx, &cx.main, NULL);
 
     int n = cx.nerrs;

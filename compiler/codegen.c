@@ -223,6 +223,18 @@ uint16_t cg__k_native_fn(cg *g, const cmodule *mod, const char *name, const htyp
     return kintern(g, &c);
 }
 
+uint16_t cg__k_cstr(cg *g, const char *s) { return k_cstr(g, s); }
+
+/* A FIELD or METHOD constant: the class's TYPE, the member's name and type. */
+uint16_t cg__k_member(cg *g, int tag, const htype *cls, const char *name, const htype *ty)
+{
+    bc_const c = {.tag = (uint8_t)tag};
+    c.u.ref.module = cg__k_type(g, cls);
+    c.u.ref.name = k_cstr(g, name);
+    c.u.ref.type = cg__k_type(g, ty);
+    return kintern(g, &c);
+}
+
 /* ---- emission -------------------------------------------------------------------------- */
 
 /* Record the current source line for the instruction about to be emitted at this pc. */
@@ -411,6 +423,19 @@ void cg__sym_access(cg *g, const ast_node *at_node, const sym *s, bool store)
 {
     switch (s->kind) {
     case SYM_LOCAL:
+        if (s->captured) {
+            /* A closure's variable: reading goes through its cell; a store here is its
+             * binding (a declaration), which makes a new cell (cg_fn.c). Assignments to it
+             * go through cg__assign_captured. */
+            if (store) {
+                cg__op(g, OP_CELL, 1, 1);
+                cg__op_u16(g, OP_STORE, (uint32_t)s->cell_slot, 1, 0);
+            } else {
+                cg__op_u16(g, OP_LOAD, (uint32_t)s->cell_slot, 0, 1);
+                cg__op(g, OP_CGET, 1, 1);
+            }
+            return;
+        }
         cg__op_u16(g, store ? OP_STORE : OP_LOAD, (uint32_t)s->index, store, !store);
         return;
     case SYM_GLOBAL:
@@ -419,6 +444,13 @@ void cg__sym_access(cg *g, const ast_node *at_node, const sym *s, bool store)
         else
             cg__op_u16(g, store ? OP_XSTORE : OP_XLOAD, cg__k_ref(g, BC_K_GLOBAL, s->module, s->name, s->ty), store,
                    !store);
+        return;
+    case SYM_FN:
+        if (!store) {
+            cg__fn_value(g, at_node, s);
+            return;
+        }
+        cg__error(g, at_node, "internal error: storing into function '%s'", s->name);
         return;
     default:
         cg__error(g, at_node, "'%s' used as a value is not supported yet", s->name);
@@ -489,9 +521,17 @@ static void assign(cg *g, ast_node *s)
         cg__op(g, set, 3, 0);
         return;
     }
+    if (t->kind == E_MEMBER && t->cmem) {
+        cg__field_assign(g, s, o); /* a field of a class: SETF */
+        return;
+    }
     const sym *v = target_sym(t);
     if (!v) {
         cg__error(g, s, "assigning to %s is not supported yet", ast_kind_names[t->kind]);
+        return;
+    }
+    if (v->kind == SYM_LOCAL && v->captured) {
+        cg__assign_captured(g, s, v, o); /* through its cell */
         return;
     }
     if (compound) {
@@ -556,7 +596,7 @@ static void if_stmt(cg *g, ast_node *s)
     jlist els = {0};
     ast_node *els_stmt = is_empty(s->c) ? NULL : s->c; /* `else { }` is no else */
     ast_node *only = els_stmt ? NULL : single(s->b);
-    if (only && g->loop && (only->kind == S_BREAK || only->kind == S_CONTINUE)) {
+    if (only && g->loop && g->loop->try_ == g->try_ && (only->kind == S_BREAK || only->kind == S_CONTINUE)) {
         /* `if c { break }` and `if c { continue }` jump straight to the loop's label. */
         cg__at(g, only);
         if (only->kind == S_BREAK) {
@@ -588,7 +628,7 @@ static void if_stmt(cg *g, ast_node *s)
 
 static void enter_loop(cg *g, loop_cx *l, int64_t cont_pc)
 {
-    *l = (loop_cx){.cont_pc = cont_pc, .outer = g->loop};
+    *l = (loop_cx){.cont_pc = cont_pc, .outer = g->loop, .try_ = g->try_};
     g->loop = l;
 }
 
@@ -626,6 +666,7 @@ static void for_range(cg *g, ast_node *s)
     cg__jump(g, OP_JF, &exit);
     uint32_t top = here(g);
     enter_loop(g, &l, -1);
+    cg__bind_cell(g, s->sym); /* each iteration's variable is a new one (cg_fn.c) */
     stmt(g, s->b);
     g->loop = l.outer;
     cg__place(g, &l.cont);
@@ -683,6 +724,8 @@ static void for_each(cg *g, ast_node *s)
             store_local(g, s->slot);
         }
     }
+    cg__bind_cell(g, s->sym); /* each iteration's variables are new ones (cg_fn.c) */
+    cg__bind_cell(g, s->member);
     enter_loop(g, &l, top);
     stmt(g, s->b);
     g->loop = l.outer;
@@ -737,6 +780,10 @@ static void stmt(cg *g, ast_node *s)
             return;
         }
         cg__at(g, s);
+        if (g->try_ != g->loop->try_)
+            cg__leave_tries(g, g->loop->try_);
+        if (cg__off(g))
+            return;
         cg__jump(g, OP_JMP, &g->loop->brk);
         return;
     case S_CONTINUE:
@@ -745,12 +792,18 @@ static void stmt(cg *g, ast_node *s)
             return;
         }
         cg__at(g, s);
+        if (g->try_ != g->loop->try_)
+            cg__leave_tries(g, g->loop->try_);
+        if (cg__off(g))
+            return;
         if (g->loop->cont_pc >= 0)
             jump_back(g, OP_JMP, (uint32_t)g->loop->cont_pc);
         else
             cg__jump(g, OP_JMP, &g->loop->cont);
         return;
     case S_RETURN:
+        if (g->try_ && cg__try_return(g, s))
+            return;
         if (s->a)
             cg__expr_to(g, s->a, g->ret);
         if (cg__off(g))
@@ -759,7 +812,18 @@ static void stmt(cg *g, ast_node *s)
         cg__op(g, s->a ? OP_RETV : OP_RET, s->a ? 1 : 0, 0);
         g->dead = true;
         return;
-    case D_FN:      /* generated as a function of its own */
+    case D_CLASS:   /* the class section and the functions of its members */
+    case D_INTERFACE:
+    case D_FN:      /* generated as a function of its own; a nested one is a local */
+        if (s->sym && s->sym->kind == SYM_LOCAL)
+            cg__nested_fn(g, s);
+        return;
+    case S_THROW:
+        cg__throw(g, s);
+        return;
+    case S_TRY:
+        cg__try(g, s);
+        return;
     case S_IMPORT:  /* MODULE constants, first in the pool */
         return;
     default:
@@ -775,7 +839,7 @@ static void stmt(cg *g, ast_node *s)
 static void gen_fn(cg *g, ast_fn *fn, int index, bc_function *out)
 {
     bool is_main = index == 0;
-    const char *name = is_main ? "<main>" : fn->name ? fn->name : "<fn>";
+    const char *name = is_main ? "<main>" : fn->bc_name ? fn->bc_name : fn->name ? fn->name : "<fn>";
     const htype *ty = fn->ty;
     ast_node *body = is_main && !fn->body ? g->m->root : fn->body;
 
@@ -783,6 +847,7 @@ static void gen_fn(cg *g, ast_fn *fn, int index, bc_function *out)
     out->type = is_main ? k_desc(g, "()V") : cg__k_type(g, ty);
     out->flags = name[0] == '_' ? BC_PRIVATE : 0;
     out->nparams = (uint16_t)(is_main || !ty ? 0 : ty->nparams);
+    out->ncaps = (uint16_t)fn->ncaps; /* a closure's cells: locals 0 .. ncaps-1 */
     if (fn->nlocals > UINT16_MAX) {
         cg__error(g, body, "function '%s' has more than 65535 local variables", name);
         return;
@@ -801,11 +866,17 @@ static void gen_fn(cg *g, ast_fn *fn, int index, bc_function *out)
     g->dead = false;
     g->label_pc = 0;
     g->loop = NULL;
+    g->try_ = NULL;
+    g->nhandlers = 0;
 
-    if (fn->is_native && !is_main)
+    if (fn->is_native && !is_main) {
         cg__error(g, body, "internal error: native function '%s' among the module's functions", name);
-    else
+    } else if (fn->forward) {
+        cg__forward_body(g, fn);
+    } else {
+        cg__prologue(g, fn);
         stmt(g, body);
+    }
     if (!cg__off(g)) {
         /* The end is reachable: a function that returns nothing returns here. (The checker
          * rejects a missing return elsewhere; the zero value keeps the output valid anyway.) */
@@ -827,7 +898,16 @@ static void gen_fn(cg *g, ast_fn *fn, int index, bc_function *out)
     out->nlines = g->nlines;
     out->lines = xmalloc((g->nlines ? g->nlines : 1) * sizeof *out->lines);
     memcpy(out->lines, g->lines, g->nlines * sizeof *out->lines);
+    if (g->nhandlers > UINT16_MAX)
+        cg__error(g, body, "function '%s' has more than 65535 exception handlers", name);
+    out->nhandlers = (uint16_t)g->nhandlers;
+    if (g->nhandlers) {
+        out->handlers = xmalloc(g->nhandlers * sizeof *out->handlers);
+        memcpy(out->handlers, g->handlers, g->nhandlers * sizeof *out->handlers);
+    }
 }
+
+void cg__stmt(cg *g, ast_node *s) { stmt(g, s); }
 
 bc_module *cg_module(compiler *c, cmodule *m)
 {
@@ -886,12 +966,15 @@ bc_module *cg_module(compiler *c, cmodule *m)
         bc->main = 0;
         for (int i = 0; i < m->nfuncs && !g.errors; i++)
             gen_fn(&g, m->funcs[i], i, &bc->funcs[i]);
+        if (!g.errors)
+            cg__classes(&g, bc);
     }
 
     bc->nconsts = g.nk;
     bc->consts = g.k;
     free(g.kh);
     free(g.lines);
+    free(g.handlers);
     buf_free(&g.code);
     if (g.errors) {
         bc_module_free(bc);

@@ -31,6 +31,8 @@ typedef struct loop_cx {
     jlist cont;                   /* forward continue jumps (when cont_pc < 0) */
     int64_t cont_pc;              /* backward continue target, or -1 */
     struct loop_cx *outer;        /* enclosing loop */
+    struct try_cx *try_;          /* innermost try around the loop (a jump out of the loop
+                                     leaves the tries inside it: their finally code runs) */
 } loop_cx;
 
 typedef struct cg {
@@ -53,6 +55,9 @@ typedef struct cg {
     bool dead;                    /* no path reaches the current position */
     uint32_t label_pc;            /* latest position a jump targets: code before it is fixed */
     loop_cx *loop;                /* innermost loop */
+    struct try_cx *try_;          /* innermost try statement being generated (cg_try.c) */
+    bc_handler *handlers;         /* the function's exception table so far, innermost first */
+    uint32_t nhandlers, caphandlers; /* used and allocated entries of handlers */
 } cg;
 
 /* Skip emission when nothing reaches here, or after an error (the output is dropped then). */
@@ -91,6 +96,60 @@ void cg__push_float(cg *g, double v);
 void cg__push_str(cg *g, const char *s, size_t len);
 /* Load or store a variable: local slot, global of this module, or another module's global. */
 void cg__sym_access(cg *g, const ast_node *at, const sym *s, bool store);
+
+uint16_t cg__k_cstr(cg *g, const char *s);
+/* A FIELD or METHOD constant: the class's TYPE, the member's name and type. */
+uint16_t cg__k_member(cg *g, int tag, const htype *cls, const char *name, const htype *ty);
+
+/* ---- cg_class.c: classes, fields, methods, construction, is/as --------------------------- */
+
+/* The class section of the module (bc->classes), from m->classes. */
+void cg__classes(cg *g, bc_module *bc);
+/* The calls of classes: CALL_NEW, CALL_VIRTUAL, CALL_SUPER, CALL_STATIC. */
+void cg__class_call(cg *g, ast_node *e);
+/* Reading a field (E_MEMBER with cmem): GETF. */
+void cg__field_get(cg *g, ast_node *e);
+/* `o.f = v` and `o.f op= v` (S_ASSIGN s whose target has cmem); `op` is the arithmetic opcode of
+ * a compound assignment, or -1. */
+void cg__field_assign(cg *g, ast_node *s, int op);
+/* `x is T`, `x as T`. */
+void cg__is_as(cg *g, ast_node *e);
+
+/* ---- codegen.c, for cg_fn.c and cg_try.c ---------------------------------------------------- */
+
+/* Generate a statement. */
+void cg__stmt(cg *g, ast_node *s);
+
+/* ---- cg_fn.c: function values and closures -------------------------------------------------- */
+
+/* Push a named function (SYM_FN) as a value: CLOSURE of it, or of its forwarding function. */
+void cg__fn_value(cg *g, const ast_node *at, const sym *s);
+/* E_FN: push the closure of an anonymous function. */
+void cg__fn_expr(cg *g, ast_node *e);
+/* D_FN in a block: store the closure of a nested named function into its local. */
+void cg__nested_fn(cg *g, ast_node *s);
+/* CALL_VALUE: the callee value, the arguments, CALLV. */
+void cg__call_value(cg *g, ast_node *e);
+/* `x = v` and `x op= v` for a captured local x: LOAD cell, value, CSET (op: opcode or -1). */
+void cg__assign_captured(cg *g, ast_node *s, const sym *v, int op);
+/* After a variable's value was stored into its ordinary slot (loop and catch variables),
+ * move it into a new cell when closures capture it. NULL is fine. */
+void cg__bind_cell(cg *g, const sym *v);
+/* The start of a function: parameters that closures capture go into cells. */
+void cg__prologue(cg *g, ast_fn *fn);
+/* The body of a forwarding function (ast_fn.forward): call on with the same arguments. */
+void cg__forward_body(cg *g, ast_fn *fn);
+
+/* ---- cg_try.c: exceptions ------------------------------------------------------------------- */
+
+void cg__throw(cg *g, ast_node *s);
+void cg__try(cg *g, ast_node *s);
+/* Leaving the tries from g->try_ out to `stop` (exclusive) by a jump: their finally code runs
+ * here, and none of their handlers covers it. */
+void cg__leave_tries(cg *g, struct try_cx *stop);
+/* `return` inside a try with a finally; false when no finally lies between it and the
+ * function's end (a plain return then). */
+bool cg__try_return(cg *g, ast_node *s);
 
 /* ---- cg_expr.c ---------------------------------------------------------------------------- */
 

@@ -39,6 +39,10 @@ typedef struct cmodule {
     ast_fn *main_fn;              /* the top level as a function "<main>" (index 0) */
     ast_fn **funcs;               /* every function in index order; funcs[0] = main_fn */
     int nfuncs;
+    int funcs_cap;                /* allocated entries of funcs (check__add_fn grows it) */
+    struct cls_info **classes;    /* classes and interfaces to emit, bases first (generic
+                                     instances included) */
+    int nclasses, classes_cap;    /* used and allocated entries of classes */
     ast_node **globals;           /* S_LET nodes of module globals, in global-index order */
     int nglobals;
     bool checked;

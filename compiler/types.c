@@ -21,6 +21,7 @@ typedef struct ty_entry {
     char *key;                    /* interning key; equals t.desc */
     char *spelling;               /* source spelling for messages */
     const htype **params;         /* owned copy of FN parameters */
+    const htype **supers;         /* owned copy of CLASS supertypes */
 } ty_entry;
 
 struct ty_table {
@@ -130,6 +131,7 @@ void ty_table_free(ty_table *t)
         free(e->key);
         free(e->spelling);
         free(e->params);
+        free(e->supers);
         free(e);
     }
     free(t->slots);
@@ -156,6 +158,20 @@ const htype *ty_list(ty_table *t, const htype *elem)
     buf_printf(&key, "[%s", elem->desc);
     buf_printf(&sp, "[%s]", spell(elem));
     htype proto = {.kind = TY_LIST, .elem = elem};
+    const htype *r = intern(t, &proto, key.data, sp.data);
+    buf_free(&key);
+    buf_free(&sp);
+    return r;
+}
+
+const htype *ty_cell(ty_table *t, const htype *elem)
+{
+    holt_buf key, sp;
+    buf_init(&key);
+    buf_init(&sp);
+    buf_printf(&key, "^%s", elem->desc);
+    buf_printf(&sp, "^%s", spell(elem));
+    htype proto = {.kind = TY_CELL, .elem = elem};
     const htype *r = intern(t, &proto, key.data, sp.data);
     buf_free(&key);
     buf_free(&sp);
@@ -200,6 +216,52 @@ const htype *ty_fn(ty_table *t, const htype *const *params, int nparams, const h
     buf_free(&sp);
     return r;
 }
+
+const htype *ty_class(ty_table *t, const char *qual, const char *spelling, void *cls)
+{
+    holt_buf key;
+    buf_init(&key);
+    buf_printf(&key, "L%s;", qual);
+    htype proto = {.kind = TY_CLASS, .name = spelling, .cls = cls};
+    const htype *r = intern(t, &proto, key.data, spelling);
+    buf_free(&key);
+    /* The name points at the table's own copy, which lives as long as the table. */
+    ((ty_entry *)r)->t.name = ((ty_entry *)r)->spelling;
+    return r;
+}
+
+void ty_set_supers(ty_table *t, const htype *cls, const htype *const *supers, int n)
+{
+    (void)t;
+    ty_entry *e = (ty_entry *)cls;
+    free(e->supers);
+    e->supers = NULL;
+    if (n > 0) {
+        e->supers = xmalloc((size_t)n * sizeof *e->supers);
+        memcpy(e->supers, supers, (size_t)n * sizeof *e->supers);
+    }
+    e->t.supers = e->supers;
+    e->t.nsupers = n;
+}
+
+/* The base class chain (first supertype) is followed in a loop, so a long chain costs no host
+ * stack; only interfaces recurse. The step bound stops a cycle the checker has not refused. */
+static bool subclass_at(const htype *sub, const htype *sup, int depth)
+{
+    for (; sub; depth++) {
+        if (sub == sup)
+            return true;
+        if (depth > 1000000 || sub->kind != TY_CLASS || sub->nsupers == 0)
+            return false;
+        for (int i = 1; i < sub->nsupers; i++)
+            if (subclass_at(sub->supers[i], sup, depth + 1))
+                return true;
+        sub = sub->supers[0];
+    }
+    return false;
+}
+
+bool ty_subclass(const htype *sub, const htype *sup) { return subclass_at(sub, sup, 0); }
 
 /* ---- descriptors ---------------------------------------------------------------------------- */
 
@@ -264,8 +326,23 @@ static const htype *read_type(desc_reader *r, bool allow_void)
         free(ps);
         break;
     }
+    case 'L': {
+        /* A class descriptor names a class the table already knows; none is made up here. */
+        const char *end = strchr(r->p, ';');
+        if (end && end > r->p) {
+            holt_buf key;
+            buf_init(&key);
+            buf_putc(&key, 'L');
+            buf_put(&key, r->p, (size_t)(end - r->p) + 1);
+            size_t at;
+            ty_entry *e = find(r->t, key.data, &at);
+            res = e && e->t.kind == TY_CLASS ? &e->t : NULL;
+            buf_free(&key);
+            r->p = end + 1;
+        }
+        break;
+    }
     default:
-        /* Class descriptors (Lname;) come with classes; anything else is malformed. */
         res = NULL;
         break;
     }
@@ -321,5 +398,7 @@ bool ty_assignable(const htype *from, const htype *to)
         return true;
     if (from->kind == TY_NULL)
         return ty_is_ref(to) && to->kind != TY_NULL;
+    if (from->kind == TY_CLASS && to->kind == TY_CLASS)
+        return ty_subclass(from, to);
     return false;
 }

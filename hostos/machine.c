@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "machine.h"
 
@@ -83,6 +84,35 @@ int hm_map_heap(hmachine *m, uint64_t bytes)
     if (want > m->mapped)
         m->mapped = want;
     return 0;
+}
+
+void hm_release(hmachine *m, gaddr a, uint64_t n)
+{
+    uint64_t off = a - m->base;
+    if (off >= m->mapped || n > m->mapped - off)
+        return;
+    uint64_t lo = (off + HM_PAGE_SIZE - 1) & ~(uint64_t)(HM_PAGE_SIZE - 1);
+    uint64_t hi = (off + n) & ~(uint64_t)(HM_PAGE_SIZE - 1);
+    /* MADV_DONTNEED on a private anonymous mapping drops the frames at once; the range reads
+     * as zero afterwards. A failure only means the host keeps the memory. */
+    if (hi > lo)
+        (void)madvise(m->host + lo, hi - lo, MADV_DONTNEED);
+}
+
+void hm_shrink_heap(hmachine *m, uint64_t bytes)
+{
+    uint64_t want = (bytes + HM_PAGE_SIZE - 1) & ~(uint64_t)(HM_PAGE_SIZE - 1);
+    if (want >= m->mapped)
+        return;
+    (void)madvise(m->host + want, m->mapped - want, MADV_DONTNEED);
+    m->mapped = want;
+}
+
+uint64_t hm_clock_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 /* The first byte of [a, a+n) that is not mapped: the address a fault reports. */

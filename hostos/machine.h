@@ -78,6 +78,16 @@ void hm_destroy(hmachine *m);
  * or -ENOMEM when the limit would be exceeded. */
 int hm_map_heap(hmachine *m, uint64_t bytes);
 
+/* Give the host back the whole pages inside [a, a + n) of mapped guest memory: they stay
+ * mapped and read as zero afterwards, but hold no host memory until touched again (the
+ * collector calls this for large free blocks). Partial pages at either end are kept. */
+void hm_release(hmachine *m, gaddr a, uint64_t n);
+/* Shrink the mapped region to `bytes` from the base (rounded up to pages) and give the pages
+ * above back to the host; accesses above fault again. Never grows it. */
+void hm_shrink_heap(hmachine *m, uint64_t bytes);
+/* The host's monotonic clock in nanoseconds, for the collector's pause counter. */
+uint64_t hm_clock_ns(void);
+
 /* Replace the handler of one trap; returns the previous one through *old (may be NULL). */
 void trap_set(hmachine *m, trap_nr nr, trap_handler fn, void *ctx);
 /* Enter the supervisor: count, check, perform. */

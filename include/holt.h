@@ -39,6 +39,7 @@ typedef struct holt_config {
     uint32_t max_frames;            /* call depth before StackOverflowError; 0 = 200,000 */
     int force_switch;               /* interpreter: use the switch dispatch, not computed goto */
     int allow_env;                  /* os.env may read the environment */
+    int gc_stress;                  /* collect at every allocating instruction (testing) */
     holt_write_fn write;            /* NULL = process stdout/stderr */
     holt_read_fn read;              /* NULL = process stdin */
     void *io_ctx;                   /* passed to write and read */

@@ -13,7 +13,13 @@
  * a bug in the VM (every entry point installs one) and aborts with a message.
  *
  * Errors are objects of the built-in classes of errors.def: class types "LError;",
- * "LIndexError;" ... with one field, the message str at offset 8.
+ * "LIndexError;" ... with two fields, the message str at offset 8 and the hidden `$trace` str
+ * at offset 16 (the text of the stack trace of the error's first throw, docs/objects.md).
+ *
+ * Calling back. A native that takes a function (list.map) or formats an object with to_str
+ * calls Holt code through vm->call_hook, which the vm layer installs (interp_call). The hook
+ * returns a status instead of unwinding, so the native's own host state is intact; an error
+ * then goes on with rt_rethrow, keeping the trace it was first thrown with.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -21,13 +27,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gc.h"
 #include "rt.h"
 #include "state.h"
 
 /* Guest stdio buffers (stream.c uses the capacity from the ARRAY object itself). */
 #define OUTBUF_BYTES 8192u
 #define INBUF_BYTES 8192u
-#define ERR_OBJECT_BYTES 16u      /* header + message */
+#define ERR_OBJECT_BYTES 24u      /* header + message + $trace */
+#define ERR_NFIELDS 2u
 
 static const char *const err_names[RT_E__COUNT] = {
 #define ERR(name, parent) #name,
@@ -73,6 +81,59 @@ _Noreturn void rt_throw_obj(holt_vm *vm, gaddr err)
     buf_reset(&vm->trace);
     vm->trace_done = false;
     unwind_to_catcher(vm, RT_THROWN);
+}
+
+_Noreturn void rt_rethrow(holt_vm *vm)
+{
+    unwind_to_catcher(vm, RT_THROWN);
+}
+
+/* After a call back into Holt: pass an error or an exit on to the native's own catcher. */
+static void after_call(holt_vm *vm, int status)
+{
+    if (status == RT_THROWN)
+        rt_rethrow(vm);
+    if (status == RT_EXITED)
+        unwind_to_catcher(vm, RT_EXITED);
+}
+
+#define CLOSURE_FNID 8
+#define CLOSURE_NCAPS 16
+#define CLOSURE_CELLS 24
+/* A closure never holds more cells than a function has locals (u16). */
+#define MAX_CAPS 65535u
+
+uint64_t rt_call_value(holt_vm *vm, gaddr fnval, const uint64_t *args, uint32_t nargs)
+{
+    if (!fnval)
+        rt_throw(vm, RT_E_NullError, "cannot call a null function");
+    uint64_t id = hm_ld64(&vm->m, fnval + CLOSURE_FNID);
+    uint64_t ncaps = hm_ld64(&vm->m, fnval + CLOSURE_NCAPS);
+    if (id >= vm->nfntab || ncaps > MAX_CAPS || !vm->call_hook)
+        rt_throw(vm, RT_E_Error, "call of a malformed function value");
+    /* The callee's first locals are the closure's cells, then the arguments. */
+    uint64_t small[16];
+    uint64_t n = ncaps + nargs;
+    uint64_t *all = n <= 16 ? small : xmalloc(n * sizeof *all);
+    for (uint64_t i = 0; i < ncaps; i++)
+        all[i] = hm_ld64(&vm->m, fnval + CLOSURE_CELLS + 8 * i);
+    if (nargs)
+        memcpy(all + ncaps, args, nargs * sizeof *args);
+    uint64_t r = 0;
+    int status = vm->call_hook(vm, vm->fntab[id], all, &r);
+    if (all != small)
+        free(all);
+    after_call(vm, status);
+    return r;
+}
+
+uint64_t rt_call_fn(holt_vm *vm, void *fn, const uint64_t *args)
+{
+    if (!vm->call_hook)
+        rt_throw(vm, RT_E_Error, "no interpreter to call back into");
+    uint64_t r = 0;
+    after_call(vm, vm->call_hook(vm, fn, args, &r));
+    return r;
 }
 
 _Noreturn void rt_throw(holt_vm *vm, rt_err kind, const char *fmt, ...)
@@ -152,7 +213,14 @@ static void register_errors(holt_vm *vm)
         for (int p = 0; p < e; p++)
             if (strcmp(err_names[p], err_parent_names[e]) == 0)
                 t->parent = vm->err_types[p];
-        t->nfields = 1;
+        /* A real class: Error's fields, and nothing else, in every built-in error. */
+        t->nfields = ERR_NFIELDS;
+        t->field_types = xmalloc(ERR_NFIELDS * sizeof *t->field_types);
+        t->field_names = xmalloc(ERR_NFIELDS * sizeof *t->field_names);
+        t->field_types[0] = t->field_types[1] = RT_T_STR;
+        t->field_names[0] = xstrdup("message");
+        t->field_names[1] = xstrdup("$trace");
+        t->defined = true;
         vm->err_types[e] = id;
     }
 }
@@ -209,13 +277,34 @@ void rt_destroy(holt_vm *vm)
 {
     rt_types *t = &vm->types;
     for (uint32_t i = 0; i < t->n; i++) {
-        free(t->v[i].desc);
-        free(t->v[i].name);
+        rt_type *ty = &t->v[i];
+        free(ty->desc);
+        free(ty->name);
+        /* Class definitions (link_class.c and register_errors): every array they own. */
+        if (ty->field_names)
+            for (uint32_t f = 0; f < ty->nfields; f++)
+                free(ty->field_names[f]);
+        for (uint32_t v = 0; v < ty->nvtable; v++) {
+            if (ty->vnames)
+                free(ty->vnames[v]);
+            if (ty->vtypes)
+                free(ty->vtypes[v]);
+        }
+        for (uint32_t n = 0; ty->itables && n < ty->nifaces; n++)
+            free(ty->itables[n].slots);
+        free(ty->field_types);
+        free(ty->field_names);
+        free(ty->ifaces);
+        free(ty->vtable);
+        free(ty->vnames);
+        free(ty->vtypes);
+        free(ty->itables);
     }
     free(t->v);
     free(t->index);
     memset(t, 0, sizeof *t);
     /* Guest objects go with the machine's memory (hm_destroy); forget them here. */
+    gc__destroy(vm);
     vm->heap.oom = 0;
     vm->outbuf = vm->inbuf = 0;
     vm->outlen = vm->inpos = vm->inlen = 0;

@@ -205,6 +205,21 @@ static void put_str(fmt *f, gaddr s, bool quoted)
 
 static void put_value(fmt *f, uint64_t v, rt_typeid type, int depth, bool top);
 
+/* An object whose class has `fn to_str() -> str`: its text is what that returns (null prints
+ * as null). The call may run a collection; what is being formatted stays reachable from the
+ * value the caller holds, and the containers re-read their layout after each element. */
+static void put_to_str(fmt *f, gaddr obj, const rt_type *t)
+{
+    holt_vm *vm = f->vm;
+    uint64_t arg = obj;
+    gaddr s = rt_call_fn(vm, t->to_str, &arg);
+    if (!s) {
+        buf_puts(f->out, "null");
+        return;
+    }
+    put_str(f, s, false);
+}
+
 static void put_list(fmt *f, gaddr list, const rt_type *t, int depth)
 {
     hmachine *m = &f->vm->m;
@@ -213,12 +228,13 @@ static void put_list(fmt *f, gaddr list, const rt_type *t, int depth)
         return;
     }
     f->path[f->npath++] = list;
-    uint64_t len = hm_ld64(m, list + RT_LIST_LEN);
-    gaddr items = hm_ld64(m, list + RT_LIST_ITEMS);
     buf_putc(f->out, '[');
-    for (uint64_t i = 0; i < len; i++) {
+    /* Length and items are read again for every element: an element's to_str may change
+     * the list. */
+    for (uint64_t i = 0; i < hm_ld64(m, list + RT_LIST_LEN); i++) {
         if (i)
             buf_puts(f->out, ", ");
+        gaddr items = hm_ld64(m, list + RT_LIST_ITEMS);
         put_value(f, hm_ld64(m, items + RT_ARRAY_SLOTS + 8 * i), t->elem, depth + 1, false);
     }
     buf_putc(f->out, ']');
@@ -234,20 +250,20 @@ static void put_map(fmt *f, gaddr map, const rt_type *t, int depth)
         return;
     }
     f->path[f->npath++] = map;
-    uint64_t used = hm_ld64(m, map + RT_MAP_USED);
-    gaddr entries = hm_ld64(m, map + RT_MAP_ENTRIES);
     buf_putc(f->out, '{');
     bool first = true;
-    for (uint64_t i = 0; i < used; i++) {
-        gaddr e = entries + RT_ARRAY_SLOTS + 24 * i;
+    /* As for lists, the layout is read again for every entry. */
+    for (uint64_t i = 0; i < hm_ld64(m, map + RT_MAP_USED); i++) {
+        gaddr e = hm_ld64(m, map + RT_MAP_ENTRIES) + RT_ARRAY_SLOTS + 24 * i;
         if (hm_ld64(m, e) == RT_MAP_DEAD)
             continue;
         if (!first)
             buf_puts(f->out, ", ");
         first = false;
+        uint64_t value = hm_ld64(m, e + 16);
         put_value(f, hm_ld64(m, e + 8), t->key, depth + 1, false);
         buf_puts(f->out, ": ");
-        put_value(f, hm_ld64(m, e + 16), t->elem, depth + 1, false);
+        put_value(f, value, t->elem, depth + 1, false);
     }
     buf_putc(f->out, '}');
     f->npath--;
@@ -306,6 +322,10 @@ static void put_value(fmt *f, uint64_t v, rt_typeid type, int depth, bool top)
             break;
         }
         if (dt->kind == RK_CLASS) {
+            if (dt->to_str) {
+                put_to_str(f, v, dt);
+                break;
+            }
             buf_printf(f->out, "<%s>", dt->name);
             break;
         }
@@ -318,10 +338,16 @@ static void put_value(fmt *f, uint64_t v, rt_typeid type, int depth, bool top)
     case RK_MAP:
         put_map(f, v, t, depth);
         break;
-    case RK_FN:
-        /* Function values come with closures; until then they have no name to show. */
-        buf_puts(f->out, "<fn>");
+    case RK_FN: {
+        /* A closure: 8 its function's id in vm->fntab. Anonymous functions are "<fn>". */
+        uint64_t id = hm_ld64(&vm->m, v + 8);
+        const char *name = vm->fn_name_hook && id <= UINT32_MAX ? vm->fn_name_hook(vm, (uint32_t)id) : NULL;
+        if (!name || strcmp(name, "<fn>") == 0)
+            buf_puts(f->out, "<fn>");
+        else
+            buf_printf(f->out, "<fn %s>", name);
         break;
+    }
     case RK_ARRAY:
         buf_puts(f->out, "<array>");
         break;
@@ -373,8 +399,10 @@ gaddr rt_tostr(holt_vm *vm, uint64_t v, rt_typeid type)
     buf_free(out);
     free(out);
     free(f);
-    /* Formatting never exits, so a status here is a thrown error: pass it on. */
+    /* A to_str may throw (the error goes on with the trace of its first throw) or exit. */
+    if (c.status == RT_EXITED)
+        rt_exit(vm, vm->m.exit_status);
     if (c.status)
-        rt_throw_obj(vm, vm->exc);
+        rt_rethrow(vm);
     return s;
 }

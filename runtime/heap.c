@@ -1,17 +1,29 @@
-/* heap.c — the one allocation funnel (rt.h: rt_alloc).
+/* heap.c — the one allocation funnel (rt.h: rt_alloc) and the allocator's side of the
+ * collector: free lists, the object-start bitmap and the sweep (gc.h has the layout).
  *
- * Today the heap is a bump allocator over guest memory: objects are laid out one after the
- * other from the machine's base, 8-byte aligned, each starting with its header. The region
- * [base, top) is therefore a sequence of objects that a collector can walk: the header's type
- * id says the kind, and the kind's layout (rt.h) gives the size (STR 24 + len + 1, ARRAY
- * 16 + 8 * cap, LIST 40, MAP 56, BOX 16, OBJECT 8 + 8 * nfields, all rounded up to 8). Every
- * allocation of the runtime uses exactly those sizes. The header's GC word is left 0 for the
- * collector's mark bits or forwarding state; a collector will also need the roots (the value
- * stack, globals, module constants, vm->exc, vm->outbuf, vm->inbuf and heap.oom).
+ * Allocation has three ways, fastest first:
+ *   1. an exact free list: sizes up to GC_SMALL_MAX have one list per 8 bytes, so a box or a
+ *      short string of a size freed before is one pop;
+ *   2. the bump region: a pointer carved forward through either a free block taken from the
+ *      lists or the top of the heap (the "wilderness" above every object);
+ *   3. the slow path: a new bump region (the largest free block for a small object, the first
+ *      block that fits for a larger one, split), else the top of the heap, growing the mapped
+ *      memory by GROW_STEP bytes at a time (hm_map_heap).
+ * Collections never run here (docs/objects.md: only at the interpreter's safepoints), so a
+ * caller never sees an object move or vanish during an allocation; when nothing fits, the
+ * preallocated OutOfMemoryError is thrown. Growing near the memory limit makes a collection
+ * due at the next safepoint, so memory full of garbage is reclaimed before it runs out.
  *
- * Memory is handed to the heap by the machine in steps of GROW_STEP bytes (hm_map_heap) as
- * `top` passes `limit`, so accesses above the top fault even inside the reservation.
+ * The sweep walks the heap by the start bitmap, merges every run of dead objects and free
+ * blocks into one free block and, when the heap ends in free space, lowers the top and unmaps
+ * what lies above it in GROW_STEP units (hm_shrink_heap). Then gc__release gives the whole
+ * pages inside large free blocks back to the host (hm_release), all but as much as the next
+ * budget will allocate anyway (handing those back would only fault them in again): the heap
+ * grows and shrinks with live data.
  */
+#include <stdlib.h>
+
+#include "gc.h"
 #include "rt.h"
 #include "state.h"
 
@@ -29,37 +41,314 @@ static _Noreturn void out_of_memory(holt_vm *vm)
              (unsigned long long)vm->m.size);
 }
 
-gaddr rt_alloc(holt_vm *vm, rt_typeid type, uint64_t bytes)
+/* ---- the start bitmap ---------------------------------------------------------------------- */
+
+static inline uint8_t *host(holt_vm *vm, gaddr a) { return vm->m.host + (a - vm->m.base); }
+
+static inline uint64_t ld64(const uint8_t *p)
 {
-    hmachine *m = &vm->m;
-    rt_heap *h = &vm->heap;
-    if (h->top == 0) {
-        /* First use: start the heap at the bottom of guest memory. */
-        h->top = h->limit = m->base + m->mapped;
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+static inline void st64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+
+static inline uint64_t granule(const gc_state *g, gaddr a) { return (a - g->start) >> 3; }
+
+static inline void set_start(gc_state *g, gaddr a)
+{
+    uint64_t i = granule(g, a);
+    g->starts[i >> 6] |= 1ull << (i & 63);
+}
+
+static inline void clear_start(gc_state *g, gaddr a)
+{
+    uint64_t i = granule(g, a);
+    g->starts[i >> 6] &= ~(1ull << (i & 63));
+}
+
+/* Clear the start bits of [a, b). */
+static void clear_starts(gc_state *g, gaddr a, gaddr b)
+{
+    uint64_t i = granule(g, a), end = granule(g, b);
+    while (i < end && (i & 63)) {
+        g->starts[i >> 6] &= ~(1ull << (i & 63));
+        i++;
     }
-    if (bytes < 8)
-        bytes = 8;
+    while (i + 64 <= end) {
+        g->starts[i >> 6] = 0;
+        i += 64;
+    }
+    while (i < end) {
+        g->starts[i >> 6] &= ~(1ull << (i & 63));
+        i++;
+    }
+}
+
+/* The start after the one at `a`, or `top` when there is none below it. */
+static gaddr next_start(const gc_state *g, gaddr a, gaddr top)
+{
+    uint64_t i = granule(g, a) + 1, end = granule(g, top);
+    while (i < end) {
+        uint64_t w = g->starts[i >> 6] >> (i & 63);
+        if (w) {
+            i += (uint64_t)__builtin_ctzll(w);
+            return i < end ? g->start + 8 * i : top;
+        }
+        i = (i | 63) + 1;
+    }
+    return top;
+}
+
+uint64_t gc__size(holt_vm *vm, gaddr a)
+{
+    gc_state *g = vm->heap.gc;
+    return next_start(g, a, vm->heap.top) - a;
+}
+
+/* Make the bitmap cover [start, limit). False when the host is out of memory. */
+static bool cover(gc_state *g, gaddr limit)
+{
+    uint64_t want = ((limit - g->start) / 8 + 63) / 64 + 1;
+    if (want <= g->nstarts)
+        return true;
+    uint64_t *p = realloc(g->starts, want * sizeof *p);
+    if (!p)
+        return false;
+    memset(p + g->nstarts, 0, (want - g->nstarts) * sizeof *p);
+    g->starts = p;
+    g->nstarts = want;
+    return true;
+}
+
+/* ---- free lists ---------------------------------------------------------------------------- */
+
+static inline unsigned bin_of(uint64_t size)
+{
+    if (size <= GC_SMALL_MAX)
+        return (unsigned)(size >> 3);
+    return 65 + (unsigned)(63 - __builtin_clzll(size)) - 9;
+}
+
+static inline uint64_t free_size(holt_vm *vm, unsigned bin, gaddr blk)
+{
+    return bin <= GC_SMALL_MAX / 8 ? (uint64_t)bin * 8 : ld64(host(vm, blk) + 16);
+}
+
+/* Make [a, a + size) a free block and, when it can hold a link, put it in its list. */
+static void add_free(holt_vm *vm, gc_state *g, gaddr a, uint64_t size)
+{
+    uint8_t *p = host(vm, a);
+    set_start(g, a);
+    st64(p, 0); /* type RT_T_NONE, GC word 0 */
+    if (size < 16)
+        return; /* too small for a link: a filler until its neighbours are freed */
+    unsigned b = bin_of(size);
+    st64(p + 8, g->bins[b]);
+    if (size >= 24)
+        st64(p + 16, size);
+    g->bins[b] = a;
+    g->nonempty[b >> 6] |= 1ull << (b & 63);
+    g->free_bytes += size;
+}
+
+static inline void bin_emptied(gc_state *g, unsigned b)
+{
+    if (!g->bins[b])
+        g->nonempty[b >> 6] &= ~(1ull << (b & 63));
+}
+
+/* The highest non-empty size class, or -1. */
+static int highest_bin(const gc_state *g)
+{
+    if (g->nonempty[1])
+        return 64 + 63 - __builtin_clzll(g->nonempty[1]);
+    if (g->nonempty[0])
+        return 63 - __builtin_clzll(g->nonempty[0]);
+    return -1;
+}
+
+/* The lowest non-empty size class at or above b, or -1. */
+static int bin_at_or_above(const gc_state *g, unsigned b)
+{
+    for (unsigned w = b >> 6; w < 2; w++) {
+        uint64_t bits = g->nonempty[w];
+        if (w == b >> 6)
+            bits &= ~0ull << (b & 63);
+        if (bits)
+            return (int)(w * 64 + (unsigned)__builtin_ctzll(bits));
+    }
+    return -1;
+}
+
+/* Take a free block of at least n bytes out of the lists: the largest there is when
+ * `largest`, else the first that fits. Returns its address and size, or 0. */
+static gaddr take_block(holt_vm *vm, gc_state *g, uint64_t n, bool largest, uint64_t *size)
+{
+    int b = largest ? highest_bin(g) : bin_at_or_above(g, bin_of(n));
+    while (b >= 0) {
+        gaddr prev = 0;
+        for (gaddr blk = g->bins[b]; blk; blk = ld64(host(vm, blk) + 8)) {
+            uint64_t sz = free_size(vm, (unsigned)b, blk);
+            if (sz >= n) {
+                gaddr next = ld64(host(vm, blk) + 8);
+                if (prev)
+                    st64(host(vm, prev) + 8, next);
+                else
+                    g->bins[b] = next;
+                bin_emptied(g, (unsigned)b);
+                g->free_bytes -= sz;
+                *size = sz;
+                return blk;
+            }
+            prev = blk;
+        }
+        /* Only a large class can hold blocks smaller than n; try the next one up. */
+        if (largest || (unsigned)b + 1 >= GC_NBINS)
+            return 0;
+        b = bin_at_or_above(g, (unsigned)b + 1);
+    }
+    return 0;
+}
+
+/* ---- allocation ---------------------------------------------------------------------------- */
+
+gc_state *gc__state(holt_vm *vm)
+{
+    rt_heap *h = &vm->heap;
+    if (h->gc)
+        return h->gc;
+    gc_state *g = calloc(1, sizeof *g);
+    if (!g)
+        return NULL;
+    if (h->top == 0)
+        h->top = h->limit = vm->m.base + vm->m.mapped;
+    g->start = h->top;
+    if (!cover(g, h->limit > g->start ? h->limit : g->start)) {
+        free(g);
+        return NULL;
+    }
+    h->gc = g;
+    h->budget = vm->cfg.gc_stress ? 1 : GC_MIN_BUDGET;
+    return g;
+}
+
+void gc__destroy(holt_vm *vm)
+{
+    gc_state *g = vm->heap.gc;
+    if (g) {
+        free(g->starts);
+        free(g->stack);
+        free(g);
+    }
+    vm->heap.gc = NULL;
+    free(vm->roots);
+    vm->roots = NULL;
+    vm->nroots = vm->roots_cap = 0;
+}
+
+/* Put what is left of the bump region back as a free block. */
+void gc__retire(holt_vm *vm)
+{
+    gc_state *g = vm->heap.gc;
+    if (!g)
+        return;
+    if (g->bp && !g->wild && g->bend > g->bp)
+        add_free(vm, g, g->bp, g->bend - g->bp);
+    g->bp = g->bend = 0;
+    g->wild = false;
+}
+
+/* Make the top of the heap the bump region, with room for n bytes. */
+static void bump_at_top(holt_vm *vm, gc_state *g, uint64_t n)
+{
+    rt_heap *h = &vm->heap;
+    hmachine *m = &vm->m;
     uint64_t end_of_memory = m->base + m->size;
-    if (bytes > m->size || bytes + 7 > end_of_memory - h->top)
+    if (n > end_of_memory - h->top)
         out_of_memory(vm);
-    bytes = (bytes + 7) & ~7ull;
-    gaddr obj = h->top;
-    if (obj + bytes > h->limit) {
-        uint64_t want = obj + bytes - m->base;
+    if (n > h->limit - h->top) {
+        uint64_t want = h->top + n - m->base;
         want = (want + GROW_STEP - 1) / GROW_STEP * GROW_STEP;
         if (want > m->size)
             want = m->size;
-        if (hm_map_heap(m, want) < 0)
+        if (!cover(g, m->base + want) || hm_map_heap(m, want) < 0)
             out_of_memory(vm);
         h->limit = m->base + m->mapped;
+        /* Close to the limit: collect at the next safepoint rather than run out with
+         * garbage still in the heap. */
+        if (h->limit - g->start > m->size / 4 * 3 && h->since_gc < h->budget)
+            h->since_gc = h->budget;
     }
-    h->top = obj + bytes;
-    h->bytes_allocated += bytes;
-    /* Fresh memory is zero today, but a collector will hand out reused memory: zero it here,
-     * in the one place every object comes from. */
-    hm_fill(m, obj + 8, 0, bytes - 8);
-    hm_st32(m, obj, type);
-    hm_st32(m, obj + 4, 0);
+    g->bp = h->top;
+    g->bend = h->limit;
+    g->wild = true;
+}
+
+/* Everything but the two fast ways: a new bump region, or a block for a larger object. */
+static gaddr alloc_slow(holt_vm *vm, gc_state *g, uint64_t n)
+{
+    gc__retire(vm);
+    uint64_t size = 0;
+    if (n <= GC_SMALL_MAX) {
+        /* Small objects are carved from the largest free block, so the lists of odd sizes
+         * left by a sweep do not turn into a scan per allocation. */
+        gaddr blk = take_block(vm, g, n, true, &size);
+        if (blk) {
+            g->bp = blk;
+            g->bend = blk + size;
+        } else {
+            bump_at_top(vm, g, n);
+        }
+    } else {
+        gaddr blk = take_block(vm, g, n, false, &size);
+        if (blk) {
+            if (size > n)
+                add_free(vm, g, blk + n, size - n);
+            return blk;
+        }
+        bump_at_top(vm, g, n);
+    }
+    gaddr obj = g->bp;
+    g->bp += n;
+    if (g->wild)
+        vm->heap.top = g->bp;
+    return obj;
+}
+
+gaddr rt_alloc(holt_vm *vm, rt_typeid type, uint64_t bytes)
+{
+    rt_heap *h = &vm->heap;
+    gc_state *g = h->gc ? h->gc : gc__state(vm);
+    if (!g || bytes > vm->m.size)
+        out_of_memory(vm);
+    uint64_t n = bytes < 8 ? 8 : (bytes + 7) & ~7ull;
+    gaddr obj;
+    if (n <= GC_SMALL_MAX && g->bins[n >> 3]) {
+        unsigned b = (unsigned)(n >> 3);
+        obj = g->bins[b];
+        g->bins[b] = ld64(host(vm, obj) + 8);
+        bin_emptied(g, b);
+        g->free_bytes -= n;
+    } else if (g->bp && n <= g->bend - g->bp) {
+        obj = g->bp;
+        g->bp += n;
+        if (g->wild)
+            h->top = g->bp;
+    } else {
+        obj = alloc_slow(vm, g, n);
+    }
+    set_start(g, obj);
+    h->since_gc += n;
+    h->bytes_allocated += n;
+    vm->m.stats[HM_STAT_gc_bytes_allocated] += n;
+    if (h->top - g->start > vm->m.stats[HM_STAT_gc_peak_heap])
+        vm->m.stats[HM_STAT_gc_peak_heap] = h->top - g->start;
+    /* Reused memory holds old objects: zero here, in the one place every object comes from. */
+    uint8_t *p = host(vm, obj);
+    memset(p + 8, 0, n - 8);
+    uint32_t hdr[2] = {type, 0};
+    memcpy(p, hdr, 8);
     return obj;
 }
 
@@ -70,4 +359,70 @@ gaddr rt_box(holt_vm *vm, rt_typeid type, uint64_t v)
     gaddr b = rt_alloc(vm, type, 16);
     hm_st64(&vm->m, b + 8, v);
     return b;
+}
+
+/* ---- sweeping ------------------------------------------------------------------------------ */
+
+void gc__release(holt_vm *vm, uint64_t keep)
+{
+    gc_state *g = vm->heap.gc;
+    /* The largest blocks are used first (alloc_slow), so they are the ones kept. */
+    uint64_t kept = 0;
+    for (int b = (int)GC_NBINS - 1; b > (int)(GC_SMALL_MAX / 8); b--) {
+        for (gaddr blk = g->bins[b]; blk; blk = ld64(host(vm, blk) + 8)) {
+            uint64_t size = ld64(host(vm, blk) + 16);
+            if (kept < keep) {
+                kept += size;
+                continue;
+            }
+            if (size >= 2 * HM_PAGE_SIZE)
+                hm_release(&vm->m, blk + 24, size - 24);
+        }
+    }
+}
+
+uint64_t gc__sweep(holt_vm *vm)
+{
+    rt_heap *h = &vm->heap;
+    gc_state *g = h->gc;
+    memset(g->bins, 0, sizeof g->bins);
+    g->nonempty[0] = g->nonempty[1] = 0;
+    g->free_bytes = 0;
+    uint64_t live = 0;
+    gaddr top = h->top, run = 0;
+    for (gaddr a = g->start; a < top;) {
+        gaddr next = next_start(g, a, top);
+        uint8_t *p = host(vm, a);
+        uint32_t hdr[2];
+        memcpy(hdr, p, 8);
+        if (hdr[0] != RT_T_NONE && (hdr[1] & GC_MARK)) {
+            hdr[1] &= ~GC_MARK;
+            memcpy(p + 4, &hdr[1], 4);
+            live += next - a;
+            if (run) {
+                add_free(vm, g, run, a - run);
+                run = 0;
+            }
+        } else if (!run) {
+            run = a;
+        } else {
+            clear_start(g, a); /* merged into the run that started before it */
+        }
+        a = next;
+    }
+    if (run) {
+        /* The heap ends in free space: lower the top, and give back the memory above it. */
+        clear_start(g, run);
+        clear_starts(g, run, top);
+        h->top = run;
+        uint64_t keep = (run - vm->m.base + GROW_STEP - 1) / GROW_STEP * GROW_STEP;
+        if (keep < g->start - vm->m.base)
+            keep = g->start - vm->m.base;
+        if (vm->m.base + keep < h->limit) {
+            hm_shrink_heap(&vm->m, keep);
+            h->limit = vm->m.base + vm->m.mapped;
+        }
+        hm_release(&vm->m, run, h->limit - run);
+    }
+    return live;
 }

@@ -1,5 +1,5 @@
-/* lib_list.c — the methods of [T] (language.md 9) that are natives. sort_by, map and filter
- * call back into Holt and belong to the interpreter.
+/* lib_list.c — the methods of [T] (language.md 9) that are natives, sort_by, map and filter
+ * included: they call a function value back through rt_call_value.
  *
  * Element equality (contains, index_of) follows the element type: str by contents, float as
  * doubles (so nan is never found and 0.0 finds -0.0), int and bool by value, every other
@@ -188,10 +188,15 @@ RT_NATIVE(list_reverse)
 
 /* ---- sort ----------------------------------------------------------------------------------- */
 
+struct cb_job;
+
 typedef struct {
     holt_vm *vm;
-    rt_kind kind;                 /* RK_INT, RK_FLOAT or RK_STR */
+    rt_kind kind;                 /* RK_INT, RK_FLOAT or RK_STR, when job is NULL */
+    struct cb_job *job;           /* sort_by: order by calling its comparator */
 } sorter;
+
+static int call_order(struct cb_job *j, uint64_t a, uint64_t b);
 
 /* Byte order of two non-null strs, read in small chunks so that no host memory is held. */
 static int str_order(holt_vm *vm, gaddr a, gaddr b)
@@ -212,6 +217,8 @@ static int str_order(holt_vm *vm, gaddr a, gaddr b)
 
 static int order(const sorter *s, uint64_t a, uint64_t b)
 {
+    if (s->job)
+        return call_order(s->job, a, b);
     switch (s->kind) {
     case RK_INT:
         return ((int64_t)a > (int64_t)b) - ((int64_t)a < (int64_t)b);
@@ -256,7 +263,7 @@ RT_NATIVE(list_sort)
 {
     gaddr list = args[0];
     rt__list_check(vm, list, "sort()");
-    sorter s = {vm, rt__elem_kind(vm, rt_obj_type(vm, list))};
+    sorter s = {vm, rt__elem_kind(vm, rt_obj_type(vm, list)), NULL};
     if (s.kind != RK_INT && s.kind != RK_FLOAT && s.kind != RK_STR)
         rt_throw(vm, RT_E_ValueError, "sort() needs a list of int, float or str");
     uint64_t len = len_of(vm, list);
@@ -277,6 +284,134 @@ RT_NATIVE(list_sort)
     }
     rt__list_touch(vm, list);
     return 0;
+}
+
+/* ---- sort_by, map, filter: calling back into Holt ------------------------------------------ */
+
+/* What one of these natives holds while Holt code runs. The callback may collect, so every
+ * object held only here is a temporary root; it may throw or exit, so the work runs inside a
+ * protected region of the native's own, which frees the host arrays and pops the roots before
+ * the error or the exit goes on. It may also change the list: the modification count is
+ * checked after every call, and a change throws ValueError (sort_by and map/filter read the
+ * list's items again after each call, so a change that the count misses, an element store,
+ * is seen, never a stale buffer). */
+typedef struct cb_job {
+    holt_vm *vm;
+    gaddr list;                   /* the receiver (a root) */
+    gaddr fn;                     /* the function value (a root) */
+    gaddr out;                    /* the result list, or sort_by's copy of the elements, which
+                                     keeps every element alive while the host arrays hold them
+                                     (a root) */
+    uint64_t mods;                /* the list's modification count at the start */
+    const char *what;             /* "sort", "map()", "filter()" for messages */
+    uint64_t *v, *tmp;            /* sort_by's host arrays, freed on every path */
+    rt_typeid ret;                /* the result list's type (map, filter) */
+} cb_job;
+
+/* Call the function value with the given arguments, then insist the list is unchanged. */
+static uint64_t call_back(cb_job *j, const uint64_t *args, uint32_t n)
+{
+    uint64_t r = rt_call_value(j->vm, j->fn, args, n);
+    if (hm_ld64(&j->vm->m, j->list + RT_LIST_MODS) != j->mods)
+        rt_throw(j->vm, RT_E_ValueError, "list modified during %s", j->what);
+    return r;
+}
+
+static int call_order(cb_job *j, uint64_t a, uint64_t b)
+{
+    uint64_t args[2] = {a, b};
+    int64_t r = (int64_t)call_back(j, args, 2);
+    return (r > 0) - (r < 0);
+}
+
+/* Run work(j) with j's objects rooted and the host arrays freed whatever happens. */
+static void run_job(holt_vm *vm, cb_job *j, void (*work)(cb_job *))
+{
+    uint32_t base = vm->nroots;
+    rt_root_push(vm, &j->list);
+    rt_root_push(vm, &j->fn);
+    rt_root_push(vm, &j->out);
+    rt_catch c = {.prev = vm->catcher};
+    vm->catcher = &c;
+    if (setjmp(c.jb) == 0)
+        work(j);
+    vm->catcher = c.prev;
+    /* A callback that threw may have left roots of its own natives behind: drop them too. */
+    rt_root_pop(vm, vm->nroots - base);
+    free(j->v);
+    free(j->tmp);
+    j->v = j->tmp = NULL;
+    if (c.status == RT_EXITED)
+        rt_exit(vm, vm->m.exit_status);
+    if (c.status)
+        rt_rethrow(vm);
+}
+
+static void sort_by_work(cb_job *j)
+{
+    holt_vm *vm = j->vm;
+    uint64_t len = len_of(vm, j->list);
+    if (len < 2)
+        return;
+    j->out = sublist(vm, j->list, 0, len); /* a safepoint: before anything is held */
+    j->mods = hm_ld64(&vm->m, j->list + RT_LIST_MODS);
+    j->v = xmalloc(8 * len);
+    j->tmp = xmalloc(8 * (len / 2 + 1));
+    hm_read(&vm->m, SLOT(items_of(vm, j->out), 0), j->v, 8 * len);
+    sorter s = {vm, RK_INT, j};
+    merge_sort(&s, j->v, j->tmp, len);
+    /* Unchanged length and count: the items array is the one the sort began with. */
+    hm_write(&vm->m, SLOT(items_of(vm, j->list), 0), j->v, 8 * len);
+    rt__list_touch(vm, j->list);
+}
+
+RT_NATIVE(list_sort_by)
+{
+    (void)ret;
+    rt__list_check(vm, args[0], "sort_by()");
+    cb_job j = {.vm = vm, .list = args[0], .fn = args[1], .what = "sort"};
+    run_job(vm, &j, sort_by_work);
+    return 0;
+}
+
+/* map (keep = false) and filter (keep = true). The result has room for every element from
+ * the start, so no allocation happens between a callback's return and the store of what it
+ * returned. */
+static void map_filter_work(cb_job *j, bool filter)
+{
+    holt_vm *vm = j->vm;
+    uint64_t len = len_of(vm, j->list);
+    j->out = rt_list_new(vm, j->ret, len);
+    j->mods = hm_ld64(&vm->m, j->list + RT_LIST_MODS);
+    uint64_t n = 0;
+    for (uint64_t i = 0; i < len; i++) {
+        uint64_t x = hm_ld64(&vm->m, SLOT(items_of(vm, j->list), i));
+        uint64_t r = call_back(j, &x, 1);
+        if (filter && !r)
+            continue;
+        hm_st64(&vm->m, SLOT(items_of(vm, j->out), n), filter ? x : r);
+        n++;
+        set_len(vm, j->out, n);
+    }
+}
+
+static void map_work(cb_job *j) { map_filter_work(j, false); }
+static void filter_work(cb_job *j) { map_filter_work(j, true); }
+
+RT_NATIVE(list_map)
+{
+    rt__list_check(vm, args[0], "map()");
+    cb_job j = {.vm = vm, .list = args[0], .fn = args[1], .what = "map()", .ret = ret};
+    run_job(vm, &j, map_work);
+    return j.out;
+}
+
+RT_NATIVE(list_filter)
+{
+    rt__list_check(vm, args[0], "filter()");
+    cb_job j = {.vm = vm, .list = args[0], .fn = args[1], .what = "filter()", .ret = ret};
+    run_job(vm, &j, filter_work);
+    return j.out;
 }
 
 /* ---- join ----------------------------------------------------------------------------------- */

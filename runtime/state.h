@@ -42,6 +42,10 @@ struct holt_vm {
     uint32_t nfntab, fntab_cap;
     /* calling back into Holt from natives: set by the vm layer (rt.h rt_call_value) */
     int (*call_hook)(holt_vm *vm, struct vm_function *fn, const uint64_t *args, uint64_t *result);
+    /* the name of function `id` of fntab ("Rect.area", "<fn>"), for str() of a function
+       value; set with call_hook */
+    const char *(*fn_name_hook)(holt_vm *vm, uint32_t id);
+    uint32_t call_depth;          /* nested interp_call invocations (natives calling back) */
     gaddr **roots;                /* temporary roots (rt_root_push), innermost last */
     uint32_t nroots, roots_cap;
 };

@@ -123,12 +123,6 @@ typedef struct {
     int depth;
 } reader;
 
-static bool name_char(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '.';
-}
-
 static rt_typeid read_type(reader *r, bool allow_void);
 
 /* A compound type whose parts have been read: intern desc[start..r->p) under `name`. */
@@ -166,20 +160,42 @@ out:
     return res;
 }
 
+/* A class name is any bytes but ';' and NUL ("app.Stack<int>"). Its source name, for messages
+ * and `<ClassName>`, drops the defining module: what follows the last '.' before any '<'
+ * ("Stack<int>" of "app.Stack<int>", "Shape" of "lib.util.Shape"). */
 static rt_typeid read_class(reader *r, const char *start)
 {
     const char *s = r->p;
-    while (name_char(*r->p))
+    while (*r->p && *r->p != ';')
         r->p++;
     if (r->p == s || *r->p != ';')
         return RT_T_NONE;
     size_t n = (size_t)(r->p - s);
     r->p++;
-    char *name = xmalloc(n + 1);
-    memcpy(name, s, n);
-    name[n] = '\0';
+    const char *src = s;
+    for (const char *q = s; q < s + n && *q != '<'; q++)
+        if (*q == '.')
+            src = q + 1;
+    size_t sn = (size_t)(s + n - src);
+    char *name = xmalloc(sn + 1);
+    memcpy(name, src, sn);
+    name[sn] = '\0';
     rt_typeid id = intern_compound(r, start, (rt_type){.kind = RK_CLASS, .is_ref = true}, name);
     free(name);
+    return id;
+}
+
+/* "^x": the cell of a captured variable of type x. */
+static rt_typeid read_cell(reader *r, const char *start)
+{
+    rt_typeid e = read_type(r, false);
+    if (!e)
+        return RT_T_NONE;
+    holt_buf name;
+    buf_init(&name);
+    buf_printf(&name, "^%s", r->t->v[e].name);
+    rt_typeid id = intern_compound(r, start, (rt_type){.kind = RK_CELL, .elem = e, .is_ref = true}, name.data);
+    buf_free(&name);
     return id;
 }
 
@@ -225,6 +241,7 @@ static rt_typeid read_type(reader *r, bool allow_void)
     }
     case '(': res = read_fn(r, start); break;
     case 'L': res = read_class(r, start); break;
+    case '^': res = read_cell(r, start); break;
     default: break;
     }
     r->depth--;
@@ -257,7 +274,21 @@ bool rt_type_is(holt_vm *vm, rt_typeid t, rt_typeid id)
 {
     if (t == id)
         return t != RT_T_NONE;
-    /* Walk the base classes; the chain is finite, the bound guards a corrupt table. */
+    if (id == RT_T_NONE || id >= vm->types.n || vm->types.v[id].kind != RK_CLASS)
+        return false;
+    /* Every class lists all the interfaces it implements, inherited ones included, so an
+     * interface target needs one scan of t's list; a class target walks the base classes
+     * (finite; the bound guards a corrupt table). An interface's own list holds the
+     * interfaces it extends, if any. */
+    if (vm->types.v[id].is_iface) {
+        if (t == RT_T_NONE || t >= vm->types.n || vm->types.v[t].kind != RK_CLASS)
+            return false;
+        const rt_type *tt = &vm->types.v[t];
+        for (uint32_t i = 0; i < tt->nifaces; i++)
+            if (tt->ifaces[i] == id)
+                return true;
+        return false;
+    }
     for (uint32_t steps = 0; steps < vm->types.n; steps++) {
         if (t == RT_T_NONE || t >= vm->types.n || vm->types.v[t].kind != RK_CLASS)
             return false;
@@ -293,10 +324,12 @@ static const char *skip_type(const char *p, int depth)
         return *p == 'V' ? p + 1 : skip_type(p, depth + 1);
     case 'L': {
         const char *s = ++p;
-        while (name_char(*p))
+        while (*p && *p != ';')
             p++;
         return p > s && *p == ';' ? p + 1 : NULL;
     }
+    case '^':
+        return skip_type(p + 1, depth + 1);
     default:
         return NULL;
     }

@@ -32,7 +32,8 @@ static const char usage[] =
     "  --frames=N        call depth before StackOverflowError (default 200000)\n"
     "  --interp=MODE     dispatch: goto (default) or switch\n"
     "  --stats           print the machine's counters to stderr at exit\n"
-    "  --allow-env       let the program read environment variables (os.env)\n";
+    "  --allow-env       let the program read environment variables (os.env)\n"
+    "  --gc-stress       collect garbage at every allocating instruction (testing)\n";
 
 static int bad_usage(const char *fmt, const char *arg)
 {
@@ -116,6 +117,8 @@ static int cmd_run(int argc, char **argv)
             stats = true;
         } else if (strcmp(a, "--allow-env") == 0) {
             cfg.allow_env = 1;
+        } else if (strcmp(a, "--gc-stress") == 0) {
+            cfg.gc_stress = 1;
         } else {
             return bad_usage("unknown option '%s' for 'run'", a);
         }

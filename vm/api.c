@@ -4,9 +4,10 @@
  *
  * Loading a program: the entry module and the user modules it brought along come from one
  * bundle (a compiled source tree or a .hbc file); standard modules are referred to by name and
- * version and compiled from the sources embedded in libholt. Every module is verified before
- * it is linked, and linked only after every module it refers to, so linking never sees a
- * dangling reference.
+ * version and compiled from the sources embedded in libholt. Every module is linked only
+ * after every module it refers to, so linking never sees a dangling reference, and verified
+ * after them too, just before it is linked: the classes of other modules it uses are then
+ * run-time types, which answer the verifier's subtype questions (loader_is_subtype).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -119,6 +120,8 @@ holt_vm *holt_new(const holt_config *cfg)
         trap_set(&vm->m, TRAP_READ, hook_read, vm);
     if (rt_init(vm) < 0)
         goto err_machine;
+    /* Natives call back into Holt through the interpreter. */
+    vm->call_hook = interp_call;
     return vm;
 
 err_machine:
@@ -137,6 +140,7 @@ void holt_free(holt_vm *vm)
     free(vm->modules);
     free(vm->stack);
     free(vm->frames);
+    free(vm->fntab);
     buf_free(&vm->trace);
     rt_destroy(vm);
     hm_destroy(&vm->m);
@@ -249,14 +253,23 @@ static vm_module *load_dependency(loader *ld, const bc_module *from, const bc_co
     return NULL;
 }
 
-/* Verify m, load everything it refers to, then link it. Takes ownership of m. */
+/* The verifier's question about classes of other modules, answered from the run-time types
+ * their modules registered when they were linked. */
+static bool loader_is_subtype(void *ctx, const char *sub, const char *super)
+{
+    holt_vm *vm = ctx;
+    if (strcmp(sub, super) == 0)
+        return true;
+    rt_typeid a = rt_type_intern(vm, sub), b = rt_type_intern(vm, super);
+    return a && b && rt_type_is(vm, a, b);
+}
+
+/* Load everything m refers to, verify m, then link it. Takes ownership of m. */
 static vm_module *load_module(loader *ld, bc_module *m)
 {
     bool owned_by_bundle = false;
     for (uint32_t i = 0; i < ld->bundle->nmodules; i++)
         owned_by_bundle |= ld->bundle->modules[i] == m;
-    if (verify_module(m, &ld->err) < 0)
-        goto err;
     for (uint32_t k = 1; k < m->nconsts; k++) {
         const bc_const *c = &m->consts[k];
         if (c->tag != BC_K_MODULE)
@@ -267,6 +280,9 @@ static vm_module *load_module(loader *ld, bc_module *m)
         if (!load_dependency(ld, m, c))
             goto err;
     }
+    verify_env env = {.ctx = ld->vm, .is_subtype = loader_is_subtype};
+    if (verify_module_env(m, &env, &ld->err) < 0)
+        goto err;
     vm_module *vmm = link_module(ld->vm, m, &ld->err);
     if (!vmm)
         goto err;
@@ -311,6 +327,8 @@ static vm_module *load_program(holt_vm *vm, bc_bundle *b, holt_buf *err)
 
 /* ---- running ------------------------------------------------------------------------------- */
 
+/* "error: Class: message" with the class's source name, then the trace of the error's first
+ * throw: its `$trace`, or the host copy when that could not be stored (a full memory). */
 static void report_uncaught(holt_vm *vm)
 {
     rt_out_flush(vm);
@@ -320,8 +338,17 @@ static void report_uncaught(holt_vm *vm)
     char *text = msg ? rt_str_dup(vm, msg, NULL) : NULL;
     host_printf(vm, 2, "error: %s: %s\n", t && t->name ? t->name : "Error", text ? text : "");
     free(text);
-    if (vm->trace.len)
+    bool is_error = exc && exc != vm->heap.oom &&
+                    rt_type_is(vm, rt_obj_type(vm, exc), rt_err_type(vm, RT_E_Error));
+    gaddr trace = is_error ? hm_ld64(&vm->m, exc + 16) : 0;
+    if (trace) {
+        uint64_t len = 0;
+        char *tt = rt_str_dup(vm, trace, &len);
+        host_write(vm, 2, tt, len);
+        free(tt);
+    } else if (vm->trace.len) {
         host_write(vm, 2, vm->trace.data, vm->trace.len);
+    }
 }
 
 int holt_run_file(holt_vm *vm, const char *path, int argc, char **argv)
@@ -376,15 +403,15 @@ int holt_build_file(holt_vm *vm, const char *src_path, const char *out_path)
     buf_init(&err);
     buf_init(&out);
     int status = HOLT_OK;
-    /* What we write must load anywhere: check it as the loader will. */
-    for (uint32_t i = 0; i < b->nmodules; i++) {
-        if (verify_module(b->modules[i], &err) < 0) {
-            host_printf(vm, 2, "holt: %s: %s\n", src_path, err.data);
-            status = HOLT_BAD_INPUT;
-            goto out;
-        }
-    }
+    /* What we write must load anywhere: check it as the loader will (dependencies linked
+     * first, then each module verified and linked), after taking the bytes, since loading
+     * takes the modules over. */
     bc_write(b, &out);
+    if (!load_program(vm, b, &err)) {
+        host_printf(vm, 2, "holt: %s: %s\n", src_path, err.data);
+        status = HOLT_BAD_INPUT;
+        goto out;
+    }
     FILE *f = fopen(out_path, "wb");
     if (!f || fwrite(out.data, 1, out.len, f) != out.len || fclose(f) != 0) {
         host_printf(vm, 2, "holt: cannot write '%s': %s\n", out_path, strerror(errno));

@@ -3,7 +3,7 @@
  * The layout is in docs/bytecode.md as OFFSET / SIZE / DESCRIPTION tables. In short: a
  * 24-byte header (magic, version, total length, CRC-32 of everything after the header's CRC
  * field, module count), then each module: name, source path, constant pool, globals,
- * functions, main index. Every integer is little-endian and nothing depends on addresses or
+ * functions (each with its exception table), the class section, main index. Every integer is little-endian and nothing depends on addresses or
  * on hash order, so the same bundle always gives the same bytes.
  *
  * The reader trusts nothing: every read is bounds-checked against the input, every count is
@@ -20,17 +20,21 @@
 #include "vm.h"
 
 #define HBC_MAGIC "HOLT\r\n\x1a\n" /* 8 bytes; the tail catches newline translation and text mode */
-#define HBC_MAJOR 1
+#define HBC_MAJOR 2
 #define HBC_MINOR 0
 #define HBC_HEADER 24              /* header bytes; the CRC covers [20, total) */
 #define HBC_CRC_FROM 20
 
 /* Lower bounds of encoded sizes, used to bound counts by the bytes left. */
-#define MIN_MODULE 14              /* name len, path len, nconsts, nglobals, nfuncs, main */
+#define MIN_MODULE 16              /* name len, path len, nconsts, nglobals, nfuncs, nclasses, main */
 #define MIN_CONST 3                /* tag and the smallest payload (TYPE: u16) */
 #define GLOBAL_SIZE 6
-#define MIN_FUNCTION 20            /* the fixed fields of an empty function */
+#define MIN_FUNCTION 24            /* the fixed fields of an empty function */
 #define LINE_SIZE 8
+#define HANDLER_SIZE 14            /* start, end, handler (u32 each), type (u16) */
+#define MIN_CLASS 12               /* type, flags, super, nifaces, nfields, nmethods */
+#define FIELD_SIZE 4               /* name, type */
+#define METHOD_SIZE 6              /* name, type, func */
 
 /* ---- CRC-32 (IEEE 802.3, as zlib and PNG) -------------------------------------------------- */
 
@@ -87,6 +91,8 @@ static void put_const(holt_buf *out, const bc_const *c)
         break;
     case BC_K_FUNC:
     case BC_K_GLOBAL:
+    case BC_K_FIELD:
+    case BC_K_METHOD:
         buf_u16(out, c->u.ref.module);
         buf_u16(out, c->u.ref.name);
         buf_u16(out, c->u.ref.type);
@@ -105,6 +111,7 @@ static void put_function(holt_buf *out, const bc_function *f)
     buf_u16(out, f->name);
     buf_u16(out, f->type);
     buf_u16(out, f->flags);
+    buf_u16(out, f->ncaps);
     buf_u16(out, f->nparams);
     buf_u16(out, f->nlocals);
     for (uint32_t i = 0; i < f->nlocals; i++)
@@ -116,6 +123,34 @@ static void put_function(holt_buf *out, const bc_function *f)
     for (uint32_t i = 0; i < f->nlines; i++) {
         buf_u32(out, f->lines[i].pc);
         buf_u32(out, f->lines[i].line);
+    }
+    buf_u16(out, f->nhandlers);
+    for (uint32_t i = 0; i < f->nhandlers; i++) {
+        buf_u32(out, f->handlers[i].start);
+        buf_u32(out, f->handlers[i].end);
+        buf_u32(out, f->handlers[i].handler);
+        buf_u16(out, f->handlers[i].type);
+    }
+}
+
+static void put_class(holt_buf *out, const bc_class *c)
+{
+    buf_u16(out, c->type);
+    buf_u16(out, c->flags);
+    buf_u16(out, c->super);
+    buf_u16(out, c->nifaces);
+    for (uint32_t i = 0; i < c->nifaces; i++)
+        buf_u16(out, c->ifaces[i]);
+    buf_u16(out, c->nfields);
+    for (uint32_t i = 0; i < c->nfields; i++) {
+        buf_u16(out, c->fields[i].name);
+        buf_u16(out, c->fields[i].type);
+    }
+    buf_u16(out, c->nmethods);
+    for (uint32_t i = 0; i < c->nmethods; i++) {
+        buf_u16(out, c->methods[i].name);
+        buf_u16(out, c->methods[i].type);
+        buf_u16(out, c->methods[i].func);
     }
 }
 
@@ -135,6 +170,9 @@ static void put_module(holt_buf *out, const bc_module *m)
     buf_u16(out, m->nfuncs);
     for (uint32_t i = 0; i < m->nfuncs; i++)
         put_function(out, &m->funcs[i]);
+    buf_u16(out, m->nclasses);
+    for (uint32_t i = 0; i < m->nclasses; i++)
+        put_class(out, &m->classes[i]);
     buf_u16(out, m->main);
 }
 
@@ -306,6 +344,8 @@ static bool rd_const(reader *r, bc_module *m, uint32_t k)
         break;
     case BC_K_FUNC:
     case BC_K_GLOBAL:
+    case BC_K_FIELD:
+    case BC_K_METHOD:
         c->u.ref.module = rd16(r);
         c->u.ref.name = rd16(r);
         c->u.ref.type = rd16(r);
@@ -326,6 +366,7 @@ static bool rd_function(reader *r, bc_function *f)
     f->name = rd16(r);
     f->type = rd16(r);
     f->flags = rd16(r);
+    f->ncaps = rd16(r);
     f->nparams = rd16(r);
     f->nlocals = rd16(r);
     if (!avail(r, (size_t)f->nlocals * 2))
@@ -349,6 +390,55 @@ static bool rd_function(reader *r, bc_function *f)
     for (uint32_t i = 0; i < nlines; i++) {
         f->lines[i].pc = rd32(r);
         f->lines[i].line = rd32(r);
+    }
+    at = r->pos;
+    uint16_t nh = rd16(r);
+    if (!fits(r, at, nh, HANDLER_SIZE, "handler"))
+        return false;
+    f->handlers = xmalloc((nh ? nh : 1) * sizeof *f->handlers);
+    f->nhandlers = nh;
+    for (uint32_t i = 0; i < nh; i++) {
+        f->handlers[i].start = rd32(r);
+        f->handlers[i].end = rd32(r);
+        f->handlers[i].handler = rd32(r);
+        f->handlers[i].type = rd16(r);
+    }
+    return !r->failed;
+}
+
+/* A u16 count of items of at least `unit` bytes each, bounded by the bytes left, and zeroed
+ * room for them (NULL after a failure). */
+static void *rd_table(reader *r, uint16_t *count, size_t unit, size_t size, const char *what)
+{
+    size_t at = r->pos;
+    uint16_t n = rd16(r);
+    if (!fits(r, at, n, unit, what))
+        return NULL;
+    *count = n;
+    return xcalloc(n ? n : 1, size);
+}
+
+static bool rd_class(reader *r, bc_class *c)
+{
+    c->type = rd16(r);
+    c->flags = rd16(r);
+    c->super = rd16(r);
+    if (!(c->ifaces = rd_table(r, &c->nifaces, 2, sizeof *c->ifaces, "interface")))
+        return false;
+    for (uint32_t i = 0; i < c->nifaces; i++)
+        c->ifaces[i] = rd16(r);
+    if (!(c->fields = rd_table(r, &c->nfields, FIELD_SIZE, sizeof *c->fields, "field")))
+        return false;
+    for (uint32_t i = 0; i < c->nfields; i++) {
+        c->fields[i].name = rd16(r);
+        c->fields[i].type = rd16(r);
+    }
+    if (!(c->methods = rd_table(r, &c->nmethods, METHOD_SIZE, sizeof *c->methods, "method")))
+        return false;
+    for (uint32_t i = 0; i < c->nmethods; i++) {
+        c->methods[i].name = rd16(r);
+        c->methods[i].type = rd16(r);
+        c->methods[i].func = rd16(r);
     }
     return !r->failed;
 }
@@ -424,6 +514,19 @@ static bc_module *rd_module(reader *r)
         r->idx = i;
         m->nfuncs = (uint16_t)(i + 1);
         if (!rd_function(r, &m->funcs[i]))
+            goto fail;
+    }
+    r->what = NULL;
+    at = r->pos;
+    uint16_t nclasses = rd16(r);
+    if (!fits(r, at, nclasses, MIN_CLASS, "class"))
+        goto fail;
+    m->classes = xcalloc(nclasses ? nclasses : 1, sizeof *m->classes);
+    r->what = "class";
+    for (uint32_t i = 0; i < nclasses; i++) {
+        r->idx = i;
+        m->nclasses = (uint16_t)(i + 1);
+        if (!rd_class(r, &m->classes[i]))
             goto fail;
     }
     r->what = NULL;

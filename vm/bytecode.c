@@ -42,9 +42,18 @@ void bc_module_free(bc_module *m)
             free(m->funcs[i].local_types);
             free(m->funcs[i].code);
             free(m->funcs[i].lines);
+            free(m->funcs[i].handlers);
         }
     }
     free(m->funcs);
+    if (m->classes) {
+        for (uint32_t i = 0; i < m->nclasses; i++) {
+            free(m->classes[i].ifaces);
+            free(m->classes[i].fields);
+            free(m->classes[i].methods);
+        }
+    }
+    free(m->classes);
     free(m->name);
     free(m->path);
     free(m);

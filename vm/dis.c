@@ -9,13 +9,16 @@
  *     #1  STR     "hello"
  *   ...
  *   function 1 add (II)I
- *     params 2  locals 2  max_stack 2  code 7 bytes
+ *     params 2  locals 2  max_stack 2  code 7 bytes      (and "captures N" when it has any)
  *     local 0  I
  *     local 1  I
  *          0     2  LOAD 0
  *          3     2  LOAD 1
  *          6     2  IADD
  *          7     2  RETV
+ *     handler 0..7 -> 9  LValueError;       (its exception table, innermost first)
+ *   classes: 1
+ *     class app.Rect : LError;, Lapp.Shape;  (flags, base, interfaces, fields, methods)
  */
 #include <stdio.h>
 #include <string.h>
@@ -130,6 +133,14 @@ static void put_const(holt_buf *out, const bc_module *m, uint32_t k)
         buf_putc(out, ' ');
         put_type(out, m, c->u.ref.type);
         break;
+    case BC_K_FIELD:
+    case BC_K_METHOD:
+        put_type(out, m, c->u.ref.module);
+        buf_putc(out, '.');
+        put_str(out, m, c->u.ref.name);
+        buf_putc(out, ' ');
+        put_type(out, m, c->u.ref.type);
+        break;
     default:
         buf_printf(out, "<unknown tag %u>", c->tag);
         break;
@@ -181,7 +192,7 @@ static uint32_t put_insn(holt_buf *out, const bc_module *m, const bc_function *f
         case 'h': {
             uint16_t h = bc_u16(at);
             buf_printf(out, " %u", h);
-            if (op == OP_CALL) {
+            if (op == OP_CALL || op == OP_CLOSURE) {
                 if (h < m->nfuncs && m->funcs) {
                     put_str(&note, m, m->funcs[h].name);
                     buf_putc(&note, ' ');
@@ -219,12 +230,17 @@ static void put_function(holt_buf *out, const bc_module *m, uint32_t i)
         buf_puts(out, "  (main)");
     if (f->flags & BC_PRIVATE)
         buf_puts(out, "  private");
-    buf_printf(out, "\n  params %u  locals %u  max_stack %u  code %u bytes\n", f->nparams, f->nlocals, f->max_stack,
+    buf_printf(out, "\n  params %u  locals %u  max_stack %u  code %u bytes", f->nparams, f->nlocals, f->max_stack,
                f->code_len);
+    if (f->ncaps)
+        buf_printf(out, "  captures %u", f->ncaps);
+    buf_putc(out, '\n');
     for (uint32_t l = 0; l < f->nlocals && f->local_types; l++) {
         buf_printf(out, "  local %u  ", l);
         put_type(out, m, f->local_types[l]);
-        buf_puts(out, l < f->nparams ? "  (parameter)\n" : "\n");
+        buf_puts(out, l < f->ncaps                ? "  (capture)\n"
+                      : l < f->ncaps + f->nparams ? "  (parameter)\n"
+                                                  : "\n");
     }
     uint32_t li = 0, line = 0;
     for (uint32_t pc = 0; f->code && pc < f->code_len;) {
@@ -237,6 +253,60 @@ static void put_function(holt_buf *out, const bc_module *m, uint32_t i)
             n = 1;
         }
         pc += n;
+    }
+    for (uint32_t h = 0; h < f->nhandlers && f->handlers; h++) {
+        const bc_handler *e = &f->handlers[h];
+        buf_printf(out, "  handler %u..%u -> %u  ", e->start, e->end, e->handler);
+        if (e->type)
+            put_type(out, m, e->type);
+        else
+            buf_puts(out, "(every error)");
+        buf_putc(out, '\n');
+    }
+}
+
+static void put_class(holt_buf *out, const bc_module *m, uint32_t i)
+{
+    const bc_class *c = &m->classes[i];
+    buf_puts(out, "  ");
+    buf_puts(out, c->flags & BC_CLASS_INTERFACE ? "interface " : "class ");
+    const bc_const *k = kget(m, c->type);
+    const bc_const *s = k && k->tag == BC_K_TYPE ? kget(m, k->u.desc) : NULL;
+    if (s && s->tag == BC_K_STR && s->u.s.bytes && s->u.s.len >= 2 && s->u.s.bytes[0] == 'L')
+        for (uint32_t b = 1; b + 1 < s->u.s.len; b++)
+            buf_putc(out, (unsigned char)s->u.s.bytes[b] < 0x20 ? '?' : s->u.s.bytes[b]);
+    else
+        put_type(out, m, c->type);
+    const char *sep = " : ";
+    if (c->super) {
+        buf_puts(out, sep);
+        put_type(out, m, c->super);
+        sep = ", ";
+    }
+    for (uint32_t j = 0; j < c->nifaces && c->ifaces; j++) {
+        buf_puts(out, sep);
+        put_type(out, m, c->ifaces[j]);
+        sep = ", ";
+    }
+    if (c->flags & BC_PRIVATE)
+        buf_puts(out, "  private");
+    buf_putc(out, '\n');
+    for (uint32_t j = 0; j < c->nfields && c->fields; j++) {
+        buf_printf(out, "    field %u  ", j);
+        put_str(out, m, c->fields[j].name);
+        buf_puts(out, ": ");
+        put_type(out, m, c->fields[j].type);
+        buf_putc(out, '\n');
+    }
+    for (uint32_t j = 0; j < c->nmethods && c->methods; j++) {
+        buf_puts(out, "    method ");
+        put_str(out, m, c->methods[j].name);
+        buf_putc(out, ' ');
+        put_type(out, m, c->methods[j].type);
+        if (c->methods[j].func == BC_NO_FUNC)
+            buf_puts(out, "  (abstract)\n");
+        else
+            buf_printf(out, "  -> function %u\n", c->methods[j].func);
     }
 }
 
@@ -264,4 +334,9 @@ void dis_module(const bc_module *m, holt_buf *out)
     buf_printf(out, "functions: %u\n", m->nfuncs);
     for (uint32_t i = 0; i < m->nfuncs && m->funcs; i++)
         put_function(out, m, i);
+    if (m->nclasses) {
+        buf_printf(out, "\nclasses: %u\n", m->nclasses);
+        for (uint32_t i = 0; i < m->nclasses && m->classes; i++)
+            put_class(out, m, i);
+    }
 }

@@ -10,9 +10,13 @@
  * throws StackOverflowError instead: recursion never grows the host stack.
  *
  * Errors. rt_throw longjmps to the innermost rt_catch. interp_call pushes one per invocation;
- * when it catches, `unwind` is the one place that decides what happens next: today it records
- * the stack trace (once per error) and pops every frame the invocation pushed. Exception
- * handlers will be looked up there, frame by frame, before anything is popped.
+ * when it catches, it records the stack trace (on the first throw of an error object, into
+ * its `$trace` field) and searches the exception tables from the top frame down to the frame
+ * the invocation began with (a caller's saved pc is at its call instruction). The first
+ * entry whose range holds the frame's pc and whose class matches wins: the frames above are
+ * dropped, the frame's operand stack becomes the error alone, and the loop is entered again
+ * at the handler. With no match every frame of the invocation is popped and it returns
+ * RT_THROWN (docs/objects.md "Exceptions").
  *
  * The loop itself is interp_body.h, compiled twice below: computed goto and switch.
  */
@@ -36,6 +40,9 @@
 
 #define DEFAULT_STACK_SLOTS (1u << 20)
 #define DEFAULT_MAX_FRAMES 200000u
+/* Invocations nested through natives (a to_str calling str() of itself, a map callback
+ * mapping again): each one also takes host stack, so their depth is bounded on its own. */
+#define MAX_CALL_DEPTH 2000u
 
 
 /* a >> (b & 63), arithmetic, without relying on how C shifts negative numbers. */
@@ -71,6 +78,65 @@ __attribute__((cold, noreturn)) static void sget_fail(holt_vm *vm, gaddr s, int6
 __attribute__((cold, noreturn)) static void stack_overflow(holt_vm *vm)
 {
     rt_throw(vm, RT_E_StackOverflowError, "stack overflow (%u frames)", vm->nframes);
+}
+
+/* The names a NullError message gives: "cannot read field 'w' of null Rect", "cannot call
+ * 'area' on null Shape". `idx` is the FIELD or METHOD constant of the instruction. */
+__attribute__((cold, noreturn)) static void null_member(holt_vm *vm, const vm_function *fn, uint16_t idx,
+                                                        const char *what)
+{
+    const bc_module *m = fn->mod->bc;
+    const bc_const *c = &m->consts[idx];
+    const char *name = bc_str(m, c->u.ref.name);
+    const rt_type *t = rt_type_get(vm, (rt_typeid)fn->mod->k[c->u.ref.module]);
+    rt_throw(vm, RT_E_NullError, "%s '%s' %s null %s", what, name ? name : "?",
+             c->tag == BC_K_METHOD ? "on" : "of", t ? t->name : "object");
+}
+
+__attribute__((cold, noreturn)) static void null_cell(holt_vm *vm)
+{
+    rt_throw(vm, RT_E_NullError, "captured variable used before it was declared");
+}
+
+/* CALLIF: the implementation of an interface method in the receiver's class, through the
+ * class's itable for that interface (a short scan of the interfaces it implements). */
+static inline vm_function *iface_method(holt_vm *vm, rt_typeid cls, uint64_t mk)
+{
+    const rt_type *t = &vm->types.v[cls];
+    rt_typeid iface = LINK_METHOD_IFACE(mk);
+    for (uint32_t i = 0; i < t->nifaces; i++)
+        if (t->itables[i].iface == iface)
+            return t->vtable[t->itables[i].slots[LINK_METHOD_SLOT(mk)]];
+    rt_throw(vm, RT_E_Error, "class %s does not implement interface %s", t->name, vm->types.v[iface].name);
+}
+
+/* CALLV: the function a closure calls, with b arguments. The checks beyond null guard only
+ * against a corrupt object: the verifier typed the call. */
+static inline vm_function *closure_fn(holt_vm *vm, gaddr clo, uint32_t b)
+{
+    if (__builtin_expect(clo == 0, 0))
+        rt_throw(vm, RT_E_NullError, "cannot call a null function");
+    uint64_t id = hm_ld64(&vm->m, clo + 8);
+    vm_function *f = id < vm->nfntab ? vm->fntab[id] : NULL;
+    if (__builtin_expect(!f || f->nparams != b || hm_ld64(&vm->m, clo + 16) != f->ncaps, 0))
+        rt_throw(vm, RT_E_Error, "call of a malformed function value");
+    return f;
+}
+
+/* IS: v is not null and its run-time type is t or a subtype (boxes carry the boxed type). */
+static inline uint64_t value_is(holt_vm *vm, gaddr v, rt_typeid t)
+{
+    if (!v)
+        return 0;
+    return t == RT_T_ANY || rt_type_is(vm, rt_obj_type(vm, v), t);
+}
+
+__attribute__((cold, noreturn)) static void cast_fail(holt_vm *vm, gaddr v, rt_typeid t)
+{
+    const rt_type *from = v ? rt_type_get(vm, rt_obj_type(vm, v)) : NULL;
+    const rt_type *to = rt_type_get(vm, t);
+    rt_throw(vm, RT_E_CastError, "cannot cast %s to %s", v ? (from ? from->name : "?") : "null",
+             to ? to->name : "?");
 }
 
 /* Is there room for a frame of fn at base: its locals and deepest operand stack below the
@@ -168,14 +234,50 @@ static void trace_frames(holt_vm *vm, uint32_t from, uint32_t to)
     buf_free(&prev);
 }
 
-/* Record the stack trace of the error being thrown: every frame, innermost first. Only once
- * per error: when the error crosses a native that called back into Holt, the outer
- * invocation sees frames the inner one has already popped. */
+/* Is exc an error object (Error or a subclass: `$trace` is its slot 1)? */
+static bool is_error(holt_vm *vm, gaddr exc)
+{
+    return exc && rt_type_is(vm, rt_obj_type(vm, exc), rt_err_type(vm, RT_E_Error));
+}
+
+/* Store the trace text just captured into the error's `$trace`. Allocation may meet a full
+ * memory; then the host copy in vm->trace is all there is, and the error being thrown stays
+ * the one it was. The shared preallocated OutOfMemoryError never keeps a trace: each of its
+ * throws is a new occurrence. */
+static void keep_trace(holt_vm *vm, gaddr exc)
+{
+    if (exc == vm->heap.oom || !is_error(vm, exc))
+        return;
+    rt_catch c = {.prev = vm->catcher};
+    vm->catcher = &c;
+    if (setjmp(c.jb) == 0) {
+        gaddr s = rt_str_new(vm, vm->trace.data ? vm->trace.data : "", vm->trace.len);
+        hm_st64(&vm->m, exc + 16, s);
+    }
+    vm->catcher = c.prev;
+    vm->exc = exc;
+    vm->trace_done = true;
+}
+
+/* Record the stack trace of the error being thrown: every frame, innermost first. Only on
+ * the error object's first throw: throwing it again (a `finally` rethrow, `throw e` of a
+ * caught error) and crossing a native that called back into Holt keep the first trace, which
+ * the object carries in `$trace`; vm->trace holds a host copy for the reporter. */
 static void capture_trace(holt_vm *vm)
 {
     if (vm->trace_done)
         return;
+    gaddr exc = vm->exc;
+    gaddr saved = is_error(vm, exc) && exc != vm->heap.oom ? hm_ld64(&vm->m, exc + 16) : 0;
     buf_reset(&vm->trace);
+    if (saved) {
+        uint64_t len = 0;
+        char *text = rt_str_dup(vm, saved, &len);
+        buf_put(&vm->trace, text, len);
+        free(text);
+        vm->trace_done = true;
+        return;
+    }
     uint32_t n = vm->nframes;
     if (n <= TRACE_HEAD + TRACE_TAIL) {
         trace_frames(vm, n, 0);
@@ -185,9 +287,39 @@ static void capture_trace(holt_vm *vm)
         trace_frames(vm, TRACE_TAIL, 0);
     }
     vm->trace_done = true;
+    keep_trace(vm, exc);
 }
 
-/* After a throw or an exit reached the invocation that started with `entry` frames. */
+/* Find the handler of vm->exc in the frames of the invocation that began at frame `entry`,
+ * innermost first. On a match, drop the frames above the handler's, point its pc at the
+ * handler and make its operand stack the error alone. */
+static bool find_handler(holt_vm *vm, uint32_t entry)
+{
+    gaddr exc = vm->exc;
+    if (!exc)
+        return false;
+    rt_typeid et = rt_obj_type(vm, exc);
+    for (uint32_t i = vm->nframes; i-- > entry;) {
+        vm_frame *f = &vm->frames[i];
+        const bc_function *bf = f->fn->bc;
+        uint32_t pc = (uint32_t)(f->pc - bf->code);
+        for (uint16_t h = 0; h < bf->nhandlers; h++) {
+            const bc_handler *eh = &bf->handlers[h];
+            if (pc < eh->start || pc >= eh->end)
+                continue;
+            if (eh->type && !rt_type_is(vm, et, (rt_typeid)f->fn->mod->k[eh->type]))
+                continue;
+            vm->nframes = i + 1;
+            f->pc = bf->code + eh->handler;
+            f->base[f->fn->nlocals] = exc;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* After a throw or an exit reached the invocation that started with `entry` frames and no
+ * handler took it. */
 static int unwind(holt_vm *vm, uint32_t entry, int status)
 {
     if (status == RT_THROWN)
@@ -198,6 +330,11 @@ static int unwind(holt_vm *vm, uint32_t entry, int status)
 
 /* ---- entry points ---------------------------------------------------------------------------- */
 
+static const char *fn_name(holt_vm *vm, uint32_t id)
+{
+    return id < vm->nfntab ? vm->fntab[id]->name : NULL;
+}
+
 static void ensure_stack(holt_vm *vm)
 {
     if (!vm->stack) {
@@ -205,6 +342,9 @@ static void ensure_stack(holt_vm *vm)
         vm->stack = xcalloc(slots, sizeof *vm->stack);
         vm->stack_end = vm->stack + slots;
     }
+    /* Natives call back into Holt through these hooks (rt.h rt_call_value). */
+    vm->call_hook = interp_call;
+    vm->fn_name_hook = fn_name;
     if (!vm->frames) {
         vm->max_frames = vm->cfg.max_frames ? vm->cfg.max_frames : DEFAULT_MAX_FRAMES;
         vm->frames = xcalloc(vm->max_frames, sizeof *vm->frames);
@@ -212,9 +352,10 @@ static void ensure_stack(holt_vm *vm)
     }
 }
 
-/* Push a frame for fn with its arguments and run it to its return. A call from a native that
- * a Holt function called places the new frame above the deepest operand stack the caller
- * can have, so nothing the native holds is overwritten. */
+/* Push a frame for fn with its arguments (its captured cells first, when it has any) and run
+ * it to its return. A call from a native that a Holt function called places the new frame
+ * above the deepest operand stack the caller can have, so nothing the native holds is
+ * overwritten. */
 static uint64_t enter(holt_vm *vm, vm_function *fn, const uint64_t *args)
 {
     uint32_t entry = vm->nframes;
@@ -228,11 +369,12 @@ static uint64_t enter(holt_vm *vm, vm_function *fn, const uint64_t *args)
     fr->fn = fn;
     fr->base = base;
     fr->pc = fn->bc->code;
-    if (fn->nparams)
-        memmove(base, args, fn->nparams * sizeof *base);
-    for (uint32_t i = fn->nparams; i < fn->nlocals; i++)
+    uint32_t nargs = (uint32_t)fn->ncaps + fn->nparams;
+    if (nargs)
+        memmove(base, args, nargs * sizeof *base);
+    for (uint32_t i = nargs; i < fn->nlocals; i++)
         base[i] = 0;
-    return vm->cfg.force_switch ? run_switch(vm, entry) : run_goto(vm, entry);
+    return vm->cfg.force_switch ? run_switch(vm, entry, 0) : run_goto(vm, entry, 0);
 }
 
 int interp_call(holt_vm *vm, vm_function *fn, const uint64_t *args, uint64_t *result)
@@ -240,17 +382,50 @@ int interp_call(holt_vm *vm, vm_function *fn, const uint64_t *args, uint64_t *re
     ensure_stack(vm);
     uint32_t entry = vm->nframes;
     int status;
+    if (vm->call_depth >= MAX_CALL_DEPTH) {
+        /* Thrown here, outside the new invocation, to the caller's own catcher. */
+        rt_catch c0 = {.prev = vm->catcher, .status = 0};
+        vm->catcher = &c0;
+        if (setjmp(c0.jb) == 0)
+            stack_overflow(vm);
+        vm->catcher = c0.prev;
+        capture_trace(vm);
+        return c0.status == RT_EXITED ? RT_EXITED : RT_THROWN;
+    }
+    vm->call_depth++;
+    /* Temporary roots pushed from here on belong to natives this invocation calls; an error
+     * that reaches the catcher below has left their host frames, so their roots go too. */
+    uint32_t nroots = vm->nroots;
+    volatile bool started = false;    /* a handler has taken an error: resume, not enter */
     rt_catch c = {.prev = vm->catcher, .status = 0};
     vm->catcher = &c;
-    if (setjmp(c.jb) == 0) {
-        uint64_t r = enter(vm, fn, args);
-        if (result)
-            *result = r;
-        status = RT_OK;
-    } else {
+    for (;;) {
+        if (setjmp(c.jb) == 0) {
+            uint64_t r;
+            if (!started)
+                r = enter(vm, fn, args);
+            else
+                r = vm->cfg.force_switch ? run_switch(vm, entry, 1) : run_goto(vm, entry, 1);
+            if (result)
+                *result = r;
+            status = RT_OK;
+            break;
+        }
+        if (vm->nroots > nroots)
+            vm->nroots = nroots;
+        if (c.status != RT_EXITED) {
+            capture_trace(vm);
+            if (find_handler(vm, entry)) {
+                started = true;
+                c.status = 0;
+                continue;
+            }
+        }
         status = unwind(vm, entry, c.status == RT_EXITED ? RT_EXITED : RT_THROWN);
+        break;
     }
     vm->catcher = c.prev;
+    vm->call_depth--;
     return status;
 }
 

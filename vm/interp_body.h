@@ -7,6 +7,8 @@
  *
  * The function runs the frame on top of vm->frames until the frame count falls back to
  * `entry` (the frame below the one interp_call pushed) and returns the last frame's result.
+ * The top frame resumes at its saved pc with `nops` operands already on its stack: 0 for a
+ * fresh call, 1 (the error) when an exception handler resumes it.
  *
  * Registers of the loop: pc (the current instruction's opcode byte), sp (the next free
  * operand slot), base (the current frame's locals), k / kp (its module's linked constants), g
@@ -84,7 +86,7 @@
         NEXT(1);                                                                               \
     } while (0)
 
-static uint64_t INTERP_NAME(holt_vm *vm, uint32_t entry)
+static uint64_t INTERP_NAME(holt_vm *vm, uint32_t entry, uint32_t nops)
 {
 #if INTERP_GOTO
     /* Every byte maps to a label: the named opcodes to theirs, the rest to `bad`. */
@@ -106,10 +108,12 @@ static uint64_t INTERP_NAME(holt_vm *vm, uint32_t entry)
     uint64_t *g, *base;
     LOAD_FRAME();
     const uint8_t *pc = fr->pc;
-    uint64_t *sp = base + fn->nlocals;
+    uint64_t *sp = base + fn->nlocals + nops;
     uint64_t cnt = 0;
     uint64_t result = 0;
     vm_function *callee;
+    uint64_t *nb;                 /* a callee's base */
+    uint32_t nfilled;             /* its first locals already holding arguments (and cells) */
 
 #if INTERP_GOTO
     DISPATCH();
@@ -457,9 +461,136 @@ dispatch:
     CASE(BOXZ) { GC_POLL(); SAVE_PC(); sp[-1] = rt_box(vm, RT_T_BOOL, sp[-1]); NEXT(1); }
     CASE(TOANY) NEXT(1);
 
-    /* ---- objects: not implemented yet (issue 3, in progress) ---- */
-    CASE(NEW) CASE(GETF) CASE(SETF) CASE(CALLVT) CASE(CALLIF) CASE(CALLV) CASE(CLOSURE)
-    CASE(CELL) CASE(CGET) CASE(CSET) CASE(IS) CASE(CAST) CASE(THROW) goto bad;
+    /* ---- objects: fields are an indexed load behind one null test ---- */
+    CASE(NEW) {
+        GC_POLL();
+        rt_typeid t = (rt_typeid)k[U16(1)];
+        SAVE_PC();
+        *sp++ = rt_alloc(vm, t, 8 + 8 * (uint64_t)vm->types.v[t].nfields);
+        NEXT(3);
+    }
+    CASE(GETF) {
+        gaddr obj = sp[-1];
+        if (__builtin_expect(obj == 0, 0)) {
+            SAVE_PC();
+            null_member(vm, fn, U16(1), "cannot read field");
+        }
+        sp[-1] = hm_ld64(M, obj + 8 + 8 * k[U16(1)]);
+        NEXT(3);
+    }
+    CASE(SETF) {
+        gaddr obj = sp[-2];
+        if (__builtin_expect(obj == 0, 0)) {
+            SAVE_PC();
+            null_member(vm, fn, U16(1), "cannot write field");
+        }
+        hm_st64(M, obj + 8 + 8 * k[U16(1)], sp[-1]);
+        sp -= 2;
+        NEXT(3);
+    }
+    CASE(CALLVT) {
+        uint64_t mk = k[U16(1)];
+        gaddr recv = sp[-1 - (int64_t)LINK_METHOD_NARGS(mk)];
+        if (__builtin_expect(recv == 0, 0)) {
+            SAVE_PC();
+            null_member(vm, fn, U16(1), "cannot call");
+        }
+        callee = vm->types.v[rt_obj_type(vm, recv)].vtable[LINK_METHOD_SLOT(mk)];
+        goto call;
+    }
+    CASE(CALLIF) {
+        uint64_t mk = k[U16(1)];
+        gaddr recv = sp[-1 - (int64_t)LINK_METHOD_NARGS(mk)];
+        if (__builtin_expect(recv == 0, 0)) {
+            SAVE_PC();
+            null_member(vm, fn, U16(1), "cannot call");
+        }
+        callee = iface_method(vm, rt_obj_type(vm, recv), mk);
+        goto call;
+    }
+    CASE(CALLV) {
+        uint8_t b = pc[1];
+        gaddr clo = sp[-1 - (int)b];
+        SAVE_PC();
+        callee = closure_fn(vm, clo, b);
+        /* The closure's slot becomes the callee's base: its cells first, then the b
+         * arguments moved up behind them. */
+        nb = sp - b - 1;
+        check_room(vm, nb, callee);
+        uint32_t ncaps = callee->ncaps;
+        memmove(nb + ncaps, nb + 1, (size_t)b * sizeof *nb);
+        for (uint32_t i = 0; i < ncaps; i++)
+            nb[i] = hm_ld64(M, clo + 24 + 8 * (uint64_t)i);
+        nfilled = ncaps + b;
+        goto push_frame;
+    }
+    CASE(CLOSURE) {
+        GC_POLL();
+        vm_function *target = &fn->mod->funcs[U16(1)];
+        uint8_t b = pc[3];
+        SAVE_PC();
+        gaddr clo = rt_alloc(vm, (rt_typeid)target->mod->k[target->bc->type], 24 + 8 * (uint64_t)b);
+        hm_st64(M, clo + 8, target->id);
+        hm_st64(M, clo + 16, b);
+        for (uint8_t i = 0; i < b; i++)
+            hm_st64(M, clo + 24 + 8 * (uint64_t)i, sp[(int)i - b]);
+        sp -= b;
+        *sp++ = clo;
+        NEXT(4);
+    }
+    /* The cell takes the type of the local the next instruction (always STORE, checked at
+     * link time) puts it in, so the collector knows whether its value is a reference. */
+    CASE(CELL) {
+        GC_POLL();
+        SAVE_PC();
+        gaddr c = rt_alloc(vm, fn->local_types[U16(2)], 16);
+        hm_st64(M, c + 8, sp[-1]);
+        sp[-1] = c;
+        NEXT(1);
+    }
+    CASE(CGET) {
+        gaddr c = sp[-1];
+        if (__builtin_expect(c == 0, 0)) {
+            SAVE_PC();
+            null_cell(vm);
+        }
+        sp[-1] = hm_ld64(M, c + 8);
+        NEXT(1);
+    }
+    CASE(CSET) {
+        gaddr c = sp[-2];
+        if (__builtin_expect(c == 0, 0)) {
+            SAVE_PC();
+            null_cell(vm);
+        }
+        hm_st64(M, c + 8, sp[-1]);
+        sp -= 2;
+        NEXT(1);
+    }
+    CASE(IS) {
+        sp[-1] = value_is(vm, sp[-1], (rt_typeid)k[U16(1)]);
+        NEXT(3);
+    }
+    CASE(CAST) {
+        rt_typeid t = (rt_typeid)k[U16(1)];
+        gaddr v = sp[-1];
+        if (t == RT_T_INT || t == RT_T_FLOAT || t == RT_T_BOOL) {
+            if (__builtin_expect(v == 0 || rt_obj_type(vm, v) != t, 0)) {
+                SAVE_PC();
+                cast_fail(vm, v, t);
+            }
+            sp[-1] = hm_ld64(M, v + 8);
+        } else if (__builtin_expect(v != 0 && !value_is(vm, v, t), 0)) {
+            SAVE_PC();
+            cast_fail(vm, v, t);
+        }
+        NEXT(3);
+    }
+    CASE(THROW) {
+        GC_POLL();
+        SAVE_PC();
+        rt_throw_obj(vm, sp[-1]);
+    }
 
 #if !INTERP_GOTO
     default:
@@ -467,22 +598,23 @@ dispatch:
     }
 #endif
 
-call: {
+call:
     /* The callee's parameters are the caller's top operands: they become its first locals
      * where they lie. */
     SAVE_PC();
-    uint64_t *nb = sp - callee->nparams;
+    nb = sp - callee->nparams;
     check_room(vm, nb, callee);
+    nfilled = callee->nparams;
+push_frame:
     fr = &vm->frames[vm->nframes++];
     fr->fn = callee;
     fr->base = nb;
     fr->pc = pc = callee->bc->code;
-    for (uint32_t i = callee->nparams; i < callee->nlocals; i++)
+    for (uint32_t i = nfilled; i < callee->nlocals; i++)
         nb[i] = 0;
     LOAD_FRAME();
     sp = nb + callee->nlocals;
     DISPATCH();
-}
 
 ret:
     /* sp already points just past the result (or at the callee's base): exactly where the
@@ -494,7 +626,8 @@ ret:
     }
     fr--;
     LOAD_FRAME();
-    pc = fr->pc + 3; /* CALL, CALLX and CALLN are all 3 bytes */
+    /* Resume after the calling instruction: CALLV is 2 bytes, every other call 3. */
+    pc = fr->pc + (*fr->pc == OP_CALLV ? 2 : 3);
     DISPATCH();
 
 bad:

@@ -10,6 +10,10 @@
  *   GLOBAL  kp[i] = the global's slot (uint64_t *), same checks
  *   NATIVE  kp[i] = a vm_native_site: the native whose signature pattern matches the
  *           instantiated descriptor, its result type, argument count and whether it returns
+ *   FIELD   k[i] = the field's slot          METHOD  k[i] = LINK_METHOD(...) (vm.h)
+ *
+ * Classes are defined as run-time types by link_class.c once the TYPE constants are interned,
+ * and every function gets its id in vm->fntab (what closure objects store).
  *
  * The verifier checks a module on its own, taking the types that FUNC, GLOBAL and NATIVE
  * constants claim on trust; this is where those claims are held against the modules and
@@ -61,8 +65,12 @@ static void free_parts(vm_module *vmm)
                 free(vmm->kp[i]);
     }
     if (vmm->funcs && m) {
-        for (uint16_t i = 0; i < m->nfuncs; i++)
+        for (uint16_t i = 0; i < m->nfuncs; i++) {
             free(vmm->funcs[i].local_types);
+            /* The stack map the collector built on first use (gcroots.c). */
+            vm_stackmap_free(vmm->funcs[i].smap);
+            free(vmm->funcs[i].smap);
+        }
     }
     free(vmm->funcs);
     free(vmm->globals);
@@ -126,12 +134,13 @@ static int link_functions(holt_vm *vm, vm_module *vmm, holt_buf *err)
         f->mod = vmm;
         f->name = bc_str(m, bf->name);
         f->nparams = bf->nparams;
+        f->ncaps = bf->ncaps;
         f->nlocals = bf->nlocals;
         f->max_stack = bf->max_stack;
         uint16_t nparams;
         const char *result;
         if (!f->name || !desc_fn(bc_type(m, bf->type), &nparams, &result) || nparams != bf->nparams ||
-            bf->nlocals < bf->nparams) {
+            (uint32_t)bf->nlocals < (uint32_t)bf->nparams + bf->ncaps) {
             buf_printf(err, "link: module %s: function %u has a malformed name or type", m->name, i);
             return -1;
         }
@@ -318,7 +327,21 @@ static int link_refs(holt_vm *vm, vm_module *vmm, holt_buf *err)
     return 0;
 }
 
-static int link_all(holt_vm *vm, vm_module *vmm, holt_buf *err)
+/* Give every function of the module its id in vm->fntab. */
+static void number_functions(holt_vm *vm, vm_module *vmm)
+{
+    uint16_t n = vmm->bc->nfuncs;
+    if (vm->nfntab + n > vm->fntab_cap) {
+        vm->fntab_cap = (vm->nfntab + n) * 2 + 16;
+        vm->fntab = xrealloc(vm->fntab, vm->fntab_cap * sizeof *vm->fntab);
+    }
+    for (uint16_t i = 0; i < n; i++) {
+        vmm->funcs[i].id = vm->nfntab;
+        vm->fntab[vm->nfntab++] = &vmm->funcs[i];
+    }
+}
+
+static int link_all(holt_vm *vm, vm_module *vmm, rt_typeid **defined, uint32_t *ndefined, holt_buf *err)
 {
     const bc_module *m = vmm->bc;
     if (vm_find_module(vm, m->name)) {
@@ -328,8 +351,9 @@ static int link_all(holt_vm *vm, vm_module *vmm, holt_buf *err)
     vmm->k = xcalloc(m->nconsts ? m->nconsts : 1, sizeof *vmm->k);
     vmm->kp = xcalloc(m->nconsts ? m->nconsts : 1, sizeof *vmm->kp);
     if (link_globals(vm, vmm, err) < 0 || link_functions(vm, vmm, err) < 0 || link_values(vm, vmm, err) < 0 ||
-        link_refs(vm, vmm, err) < 0)
+        link__classes(vm, vmm, defined, ndefined, err) < 0 || link_refs(vm, vmm, err) < 0)
         return -1;
+    number_functions(vm, vmm);
     return 0;
 }
 
@@ -339,15 +363,24 @@ vm_module *link_module(holt_vm *vm, bc_module *m, holt_buf *err)
     vmm->bc = m;
     vmm->name = m->name;
     int rc;
+    rt_typeid *volatile defined = NULL;
+    volatile uint32_t ndefined = 0;
     rt_catch c = {.prev = vm->catcher};
     vm->catcher = &c;
     if (setjmp(c.jb) == 0) {
-        rc = link_all(vm, vmm, err);
+        rt_typeid *d = NULL;
+        uint32_t nd = 0;
+        rc = link_all(vm, vmm, &d, &nd, err);
+        defined = d;
+        ndefined = nd;
     } else {
         buf_printf(err, "link: module %s: out of guest memory", m->name);
         rc = -1;
     }
     vm->catcher = c.prev;
+    if (rc < 0 && defined)
+        link__classes_undo(vm, defined, ndefined);
+    free(defined);
     if (rc < 0) {
         free_parts(vmm);
         free(vmm);

@@ -29,15 +29,10 @@
 
 /* ---- descriptors --------------------------------------------------------------------------- */
 
-static bool is_name_char(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '.';
-}
-
 /* Check one descriptor starting at d[*i], advancing *i past it. `result` allows V (a
- * function's result). */
-static bool desc_one(const char *d, size_t len, size_t *i, int depth, bool result)
+ * function's result); `cell` allows ^x (only the whole type of a local or of a cell operand
+ * is a cell, so a cell never nests). */
+static bool desc_one(const char *d, size_t len, size_t *i, int depth, bool result, bool cell)
 {
     if (depth > DESC_MAX_DEPTH || *i >= len)
         return false;
@@ -47,25 +42,29 @@ static bool desc_one(const char *d, size_t len, size_t *i, int depth, bool resul
         return true;
     case 'V':
         return result;
+    case '^':
+        return cell && desc_one(d, len, i, depth + 1, false, false);
     case '[':
-        return desc_one(d, len, i, depth + 1, false);
+        return desc_one(d, len, i, depth + 1, false, false);
     case '{':
         /* Map keys are int, str or bool (language.md 2). */
         if (*i >= len || (d[*i] != 'I' && d[*i] != 'S' && d[*i] != 'Z'))
             return false;
         (*i)++;
-        return desc_one(d, len, i, depth + 1, false);
+        return desc_one(d, len, i, depth + 1, false, false);
     case '(':
         while (*i < len && d[*i] != ')')
-            if (!desc_one(d, len, i, depth + 1, false))
+            if (!desc_one(d, len, i, depth + 1, false, false))
                 return false;
         if (*i >= len)
             return false;
         (*i)++;
-        return desc_one(d, len, i, depth + 1, true);
+        return desc_one(d, len, i, depth + 1, true, false);
     case 'L': {
+        /* Any bytes but ';' and NUL: generic instances are named by their source spelling,
+         * "Lapp.Stack<int>;". */
         size_t start = *i;
-        while (*i < len && is_name_char(d[*i]))
+        while (*i < len && d[*i] != ';' && d[*i] != '\0')
             (*i)++;
         if (*i == start || *i >= len || d[*i] != ';')
             return false;
@@ -80,7 +79,7 @@ static bool desc_one(const char *d, size_t len, size_t *i, int depth, bool resul
 bool verify__desc(const char *d, size_t len)
 {
     size_t i = 0;
-    return d && desc_one(d, len, &i, 0, false) && i == len;
+    return d && desc_one(d, len, &i, 0, false, true) && i == len;
 }
 
 /* The length of the well-formed descriptor at d (already checked by verify__desc). */
@@ -88,6 +87,7 @@ static uint32_t desc_len(const char *d)
 {
     switch (d[0]) {
     case '[':
+    case '^':
         return 1 + desc_len(d + 1);
     case '{':
         return 2 + desc_len(d + 2);
@@ -136,7 +136,7 @@ static const bc_const *type_str(const bc_module *m, uint32_t k)
 }
 
 /* What is wrong with a TYPE reference k from another constant (fn: it must be a function). */
-enum { TREF_OK, TREF_NOT_TYPE, TREF_BAD_DESC, TREF_NOT_FN };
+enum { TREF_OK, TREF_NOT_TYPE, TREF_BAD_DESC, TREF_NOT_FN, TREF_CELL };
 
 static int type_ref(const bc_module *m, uint32_t k, bool fn)
 {
@@ -147,16 +147,20 @@ static int type_ref(const bc_module *m, uint32_t k, bool fn)
         return TREF_BAD_DESC;
     if (fn && s->u.s.bytes[0] != '(')
         return TREF_NOT_FN;
+    if (s->u.s.bytes[0] == '^')
+        return TREF_CELL;
     return TREF_OK;
 }
 
 const char *verify__const(const bc_module *m, uint32_t k)
 {
-    /* Indexed by [FUNC, GLOBAL, NATIVE][TREF_*]. */
-    static const char *const tref_msg[3][4] = {
-        {NULL, "FUNC type is not a TYPE", "FUNC type is not a well-formed descriptor", "FUNC type is not a function type"},
-        {NULL, "GLOBAL type is not a TYPE", "GLOBAL type is not a well-formed descriptor", NULL},
-        {NULL, "NATIVE type is not a TYPE", "NATIVE type is not a well-formed descriptor", "NATIVE type is not a function type"},
+    /* Indexed by [FUNC, GLOBAL, NATIVE, FIELD, METHOD][TREF_*]. */
+    static const char *const tref_msg[5][5] = {
+        {NULL, "FUNC type is not a TYPE", "FUNC type is not a well-formed descriptor", "FUNC type is not a function type", NULL},
+        {NULL, "GLOBAL type is not a TYPE", "GLOBAL type is not a well-formed descriptor", NULL, "GLOBAL type is a cell"},
+        {NULL, "NATIVE type is not a TYPE", "NATIVE type is not a well-formed descriptor", "NATIVE type is not a function type", NULL},
+        {NULL, "FIELD type is not a TYPE", "FIELD type is not a well-formed descriptor", NULL, "FIELD type is a cell"},
+        {NULL, "METHOD type is not a TYPE", "METHOD type is not a well-formed descriptor", "METHOD type is not a function type", NULL},
     };
     if (k == 0 || k >= m->nconsts || !m->consts)
         return "index out of range";
@@ -193,6 +197,17 @@ const char *verify__const(const bc_module *m, uint32_t k)
         if (!name_ok(m, c->u.ref.name))
             return "NATIVE name is not a STR without NUL";
         return tref_msg[2][type_ref(m, c->u.ref.type, true)];
+    case BC_K_FIELD:
+    case BC_K_METHOD: {
+        bool field = c->tag == BC_K_FIELD;
+        const bc_const *cls = type_str(m, c->u.ref.module);
+        if (!cls || !verify__desc(cls->u.s.bytes, cls->u.s.len) || cls->u.s.bytes[0] != 'L')
+            return field ? "FIELD class is not a TYPE holding a class descriptor"
+                         : "METHOD class is not a TYPE holding a class descriptor";
+        if (!name_ok(m, c->u.ref.name))
+            return field ? "FIELD name is not a STR without NUL" : "METHOD name is not a STR without NUL";
+        return tref_msg[field ? 3 : 4][type_ref(m, c->u.ref.type, !field)];
+    }
     default:
         return "unknown tag";
     }
@@ -204,12 +219,13 @@ const char *verify__const(const bc_module *m, uint32_t k)
 typedef struct {
     const char *d;                /* descriptor bytes (not NUL-terminated in general) */
     uint32_t len;                 /* descriptor length */
-    char kind;                    /* d[0]: I F Z S A V [ { ( L */
-    uint32_t elem;                /* list element, map value */
+    char kind;                    /* d[0]: I F Z S A V [ { ( L ^ */
+    uint32_t elem;                /* list element, map value, the value of a cell */
     uint32_t key;                 /* map key */
     uint32_t ret;                 /* function result (TY_V for none) */
     uint32_t nparams;             /* function parameter count */
     uint32_t *params;             /* function parameter types */
+    uint32_t cellty;              /* the type ^x of a cell holding this type, once built */
 } vtype;
 
 /* Fixed type ids, interned first in this order. */
@@ -223,9 +239,24 @@ typedef struct {
     uint32_t depth;               /* slots in the stack, this one included */
 } vcell;
 
+/* A remembered answer of the subtype relation. */
+typedef struct {
+    uint32_t sub, super;          /* type ids; sub == NONE for an empty entry */
+    bool yes;                     /* sub is assignable to super */
+} vmemo;
+
 typedef struct {
     const bc_module *m;
     holt_buf *err;
+    const verify_env *env;        /* NULL: classes of other modules match only themselves */
+    verify_classes *classes;      /* the module's classes, the built-in errors, the env */
+    bool trust;                   /* the module has been verified: every assignment holds
+                                     (stack maps are computed without the environment) */
+    vmemo *memo;                  /* open addressing, memo_cap entries */
+    uint32_t memo_cap, nmemo;     /* power of two; entries used */
+    char **made;                  /* descriptors the verifier built ("^I", "LError;" copies) */
+    uint32_t nmade;
+    uint32_t ty_error;            /* the type id of "LError;" */
     vtype *ty;                    /* interned types, by id */
     uint32_t nty, capty;
     uint32_t *tyhash;             /* open addressing: type id + 1, 0 empty */
@@ -244,6 +275,7 @@ typedef struct {
     uint8_t *start;               /* per code byte: 1 at an instruction start */
     uint32_t *work;               /* instruction offsets waiting to be interpreted */
     uint32_t nwork;
+    bool keep_state;              /* leave `state` for verify_stack_map */
 } verifier;
 
 /* ---- messages ------------------------------------------------------------------------------ */
@@ -325,6 +357,10 @@ static void tname(verifier *v, uint32_t t)
             tname(v, y->ret);
         }
         break;
+    case '^':
+        buf_puts(v->err, "cell of ");
+        tname(v, y->elem);
+        break;
     default: /* L...; */
         put_name(v->err, y->d + 1, y->len - 2);
         break;
@@ -378,7 +414,7 @@ static uint32_t intern(verifier *v, const char *d, uint32_t len)
         v->ty = xrealloc(v->ty, v->capty * sizeof *v->ty);
     }
     uint32_t id = v->nty++;
-    v->ty[id] = (vtype){.d = d, .len = len, .kind = d[0], .elem = NONE, .key = NONE, .ret = NONE};
+    v->ty[id] = (vtype){.d = d, .len = len, .kind = d[0], .elem = NONE, .key = NONE, .ret = NONE, .cellty = NONE};
     if (2 * v->nty > v->tyhash_cap) {
         free(v->tyhash);
         v->tyhash_cap = v->tyhash_cap ? 2 * v->tyhash_cap : 128;
@@ -392,6 +428,7 @@ static uint32_t intern(verifier *v, const char *d, uint32_t len)
     uint32_t a, b;
     switch (d[0]) {
     case '[':
+    case '^':
         a = intern(v, d + 1, len - 1);
         v->ty[id].elem = a;
         break;
@@ -427,10 +464,65 @@ static uint32_t intern(verifier *v, const char *d, uint32_t len)
     return id;
 }
 
+/* A reference: a pointer the collector traces (cells included). */
 static bool is_ref(const verifier *v, uint32_t t)
 {
     char k = v->ty[t].kind;
-    return k == 'S' || k == 'A' || k == '[' || k == '{' || k == '(' || k == 'L';
+    return k == 'S' || k == 'A' || k == '[' || k == '{' || k == '(' || k == 'L' || k == '^';
+}
+
+/* A reference a program may hold as a value: not a cell. */
+static bool is_value_ref(const verifier *v, uint32_t t) { return is_ref(v, t) && v->ty[t].kind != '^'; }
+
+/* The id of a descriptor the verifier spells itself; the bytes are kept until it ends. */
+static uint32_t intern_made(verifier *v, const char *prefix, const char *d, uint32_t len)
+{
+    size_t n = strlen(prefix);
+    char *x = xmalloc(n + len + 1);
+    memcpy(x, prefix, n);
+    memcpy(x + n, d, len);
+    x[n + len] = '\0';
+    v->made = xrealloc(v->made, (v->nmade + 1) * sizeof *v->made);
+    v->made[v->nmade++] = x;
+    return intern(v, x, (uint32_t)(n + len));
+}
+
+/* Can a value of type `from` be stored where `to` is expected? The same type, or a class
+ * type that is `to` or one of its subtypes (no other subtyping: lists, maps and functions
+ * are invariant, and reaching `any` takes TOANY or a BOX). Answers are remembered, so each
+ * pair of classes walks the hierarchy once. */
+static bool assignable(verifier *v, uint32_t from, uint32_t to)
+{
+    if (from == to || v->trust)
+        return true;
+    if (v->ty[from].kind != 'L' || v->ty[to].kind != 'L')
+        return false;
+    uint32_t mask = v->memo_cap - 1;
+    uint32_t i = (uint32_t)(((uint64_t)from << 32 | to) * 0x9E3779B97F4A7C15ull >> 40) & mask;
+    for (; v->memo[i].sub != NONE; i = (i + 1) & mask)
+        if (v->memo[i].sub == from && v->memo[i].super == to)
+            return v->memo[i].yes;
+    bool yes = verify__subclass(v->classes, v->ty[from].d, v->ty[from].len, v->ty[to].d, v->ty[to].len);
+    v->memo[i] = (vmemo){from, to, yes};
+    if (2 * ++v->nmemo > v->memo_cap) {
+        vmemo *old = v->memo;
+        uint32_t oldcap = v->memo_cap;
+        v->memo_cap *= 2;
+        v->memo = xmalloc(v->memo_cap * sizeof *v->memo);
+        for (uint32_t j = 0; j < v->memo_cap; j++)
+            v->memo[j].sub = NONE;
+        mask = v->memo_cap - 1;
+        for (uint32_t j = 0; j < oldcap; j++) {
+            if (old[j].sub == NONE)
+                continue;
+            uint32_t h = (uint32_t)(((uint64_t)old[j].sub << 32 | old[j].super) * 0x9E3779B97F4A7C15ull >> 40) & mask;
+            while (v->memo[h].sub != NONE)
+                h = (h + 1) & mask;
+            v->memo[h] = old[j];
+        }
+        free(old);
+    }
+    return yes;
 }
 
 /* ---- stack cells --------------------------------------------------------------------------- */
@@ -525,7 +617,9 @@ static uint32_t *var_of(binds *b, char c)
 /* Length of one pattern element. */
 static uint32_t pat_len(const char *p)
 {
-    return p[0] == '[' ? 1 + pat_len(p + 1) : p[0] == '{' ? 1 + pat_len(p + 1) + pat_len(p + 1 + pat_len(p + 1)) : 1;
+    return p[0] == '[' || p[0] == '^' ? 1 + pat_len(p + 1)
+           : p[0] == '{'            ? 1 + pat_len(p + 1) + pat_len(p + 1 + pat_len(p + 1))
+                                    : 1;
 }
 
 static uint32_t basic_of(char c)
@@ -539,7 +633,9 @@ static uint32_t basic_of(char c)
     }
 }
 
-/* Does type t match pattern element p, binding variables? */
+/* Does type t match pattern element p, binding variables? A variable is bound by the
+ * container that mentions it first (every pattern puts the list, map or cell first); a later
+ * slot of that variable is a value stored into it and may be a subclass. */
 static bool match(verifier *v, const char *p, uint32_t t, binds *b)
 {
     switch (p[0]) {
@@ -547,10 +643,11 @@ static bool match(verifier *v, const char *p, uint32_t t, binds *b)
         uint32_t *var = var_of(b, p[0]);
         if (*var == NONE)
             *var = t;
-        return *var == t;
+        return assignable(v, t, *var);
     }
     case '[':
-        return v->ty[t].kind == '[' && match(v, p + 1, v->ty[t].elem, b);
+    case '^':
+        return v->ty[t].kind == p[0] && match(v, p + 1, v->ty[t].elem, b);
     case '{':
         return v->ty[t].kind == '{' && match(v, p + 1, v->ty[t].key, b) &&
                match(v, p + 1 + pat_len(p + 1), v->ty[t].elem, b);
@@ -581,6 +678,8 @@ static int pop_pattern(verifier *v, uint32_t pc, uint32_t *s, const char *pat, b
             return mismatch(v, pc, "", NONE, "a list", slots[i]);
         if (p[0] == '{')
             return mismatch(v, pc, "", NONE, "a map", slots[i]);
+        if (p[0] == '^')
+            return mismatch(v, pc, "", NONE, "a cell", slots[i]);
         if (p[0] == 'T' || p[0] == 'K' || p[0] == 'E')
             return mismatch(v, pc, "", *var_of(b, p[0]), NULL, slots[i]);
         return mismatch(v, pc, "", basic_of(p[0]), NULL, slots[i]);
@@ -599,25 +698,25 @@ static int push_pattern(verifier *v, uint32_t pc, uint32_t *s, const char *pat, 
     return 0;
 }
 
-/* Pop one value that must have exactly type `want`. */
+/* Pop one value that must be assignable to type `want`. */
 static int pop_exact(verifier *v, uint32_t pc, uint32_t *s, uint32_t want, const char *ctx)
 {
     if (need(v, pc, *s, 1) < 0)
         return -1;
-    if (v->cell[*s].type != want)
+    if (!assignable(v, v->cell[*s].type, want))
         return mismatch(v, pc, ctx, want, NULL, v->cell[*s].type);
     *s = v->cell[*s].below;
     return 0;
 }
 
-/* Pop n values of exactly the types want[0..n) (bottom first), e.g. call arguments. */
+/* Pop n values assignable to the types want[0..n) (bottom first), e.g. call arguments. */
 static int pop_args(verifier *v, uint32_t pc, uint32_t *s, const uint32_t *want, uint32_t n)
 {
     if (need(v, pc, *s, n) < 0)
         return -1;
     uint32_t cur = *s;
     for (uint32_t i = n; i-- > 0; cur = v->cell[cur].below) {
-        if (v->cell[cur].type != want[i]) {
+        if (!assignable(v, v->cell[cur].type, want[i])) {
             char ctx[32];
             snprintf(ctx, sizeof ctx, "argument %u: ", i + 1);
             return mismatch(v, pc, ctx, want[i], NULL, v->cell[cur].type);
@@ -631,7 +730,7 @@ static int pop_ref(verifier *v, uint32_t pc, uint32_t *s)
 {
     if (need(v, pc, *s, 1) < 0)
         return -1;
-    if (!is_ref(v, v->cell[*s].type))
+    if (!is_value_ref(v, v->cell[*s].type))
         return mismatch(v, pc, "", NONE, "a reference", v->cell[*s].type);
     *s = v->cell[*s].below;
     return 0;
@@ -658,7 +757,7 @@ static uint32_t opnd_off(const bc_opinfo *oi, char c)
     return off;
 }
 
-static bool is_terminator(int op) { return op == OP_JMP || op == OP_RET || op == OP_RETV; }
+static bool is_terminator(int op) { return op == OP_JMP || op == OP_RET || op == OP_RETV || op == OP_THROW; }
 
 /* The constant tag operand k of op must have, or 0 when any constant would do. */
 static int k_tag(int op)
@@ -668,11 +767,68 @@ static int k_tag(int op)
     case OP_KFLT: return BC_K_FLOAT;
     case OP_KSTR: return BC_K_STR;
     case OP_NULL: case OP_TOSTR: case OP_NEWLIST: case OP_LISTREP: case OP_NEWMAP: return BC_K_TYPE;
+    case OP_NEW: case OP_IS: case OP_CAST: return BC_K_TYPE;
+    case OP_GETF: case OP_SETF: return BC_K_FIELD;
+    case OP_CALLVT: case OP_CALLIF: return BC_K_METHOD;
     case OP_XLOAD: case OP_XSTORE: return BC_K_GLOBAL;
     case OP_CALLX: return BC_K_FUNC;
     case OP_CALLN: return BC_K_NATIVE;
     default: return 0;
     }
+}
+
+/* Append a descriptor slice of the module (a class name) to the message. */
+static void put_desc(verifier *v, uint32_t t) { tname(v, t); }
+
+/* NEW k: k names a class, not an interface, and one that exists when it is this module's. */
+static int check_new(verifier *v, uint32_t pc, uint32_t k)
+{
+    uint32_t t = v->kty[k];
+    if (v->ty[t].kind != 'L')
+        return mismatch(v, pc, "", NONE, "a class type", t);
+    int kind = verify__class_kind(v->classes, v->ty[t].d, v->ty[t].len, NULL);
+    if (kind == VC_INTERFACE || kind == VC_MISSING) {
+        where(v, pc);
+        buf_puts(v->err, kind == VC_INTERFACE ? "cannot instantiate interface " : "unknown class ");
+        put_desc(v, t);
+        return -1;
+    }
+    return 0;
+}
+
+/* GETF SETF CALLVT CALLIF k: the FIELD or METHOD exists when its class's hierarchy is known;
+ * CALLVT names a class's method, CALLIF an interface's. */
+static int check_member(verifier *v, uint32_t pc, int op, uint32_t k)
+{
+    const bc_const *c = &v->m->consts[k];
+    uint32_t cls = v->kty[c->u.ref.module], ty = v->kty[c->u.ref.type];
+    const bc_const *n = &v->m->consts[c->u.ref.name];
+    bool field = op == OP_GETF || op == OP_SETF;
+    int kind = verify__class_kind(v->classes, v->ty[cls].d, v->ty[cls].len, NULL);
+    if (kind == VC_MISSING) {
+        where(v, pc);
+        buf_puts(v->err, "unknown class ");
+        put_desc(v, cls);
+        return -1;
+    }
+    if ((op == OP_CALLVT && kind == VC_INTERFACE) || (op == OP_CALLIF && (kind == VC_CLASS || kind == VC_BUILTIN))) {
+        where(v, pc);
+        buf_puts(v->err, op == OP_CALLVT ? "CALLVT of a method of interface " : "CALLIF of a method of class ");
+        put_desc(v, cls);
+        return -1;
+    }
+    if (verify__member(v->classes, field, v->ty[cls].d, v->ty[cls].len, n->u.s.bytes, n->u.s.len, v->ty[ty].d,
+                       v->ty[ty].len) == 0) {
+        where(v, pc);
+        buf_printf(v->err, "class ");
+        put_name(v->err, v->ty[cls].d + 1, v->ty[cls].len - 2);
+        buf_printf(v->err, " has no %s ", field ? "field" : "method");
+        put_name(v->err, n->u.s.bytes, n->u.s.len);
+        buf_puts(v->err, " of type ");
+        tname(v, ty);
+        return -1;
+    }
+    return 0;
 }
 
 /* The checks of one instruction that need no stack: its constant, local, global and function
@@ -691,8 +847,14 @@ static int check_operands(verifier *v, uint32_t pc)
         int tag = k_tag(op);
         if (tag && m->consts[k].tag != tag)
             return fail(v, pc, "constant %u has tag %s, expected %s", k, tag_name(m->consts[k].tag), tag_name(tag));
-        if (op == OP_NULL && !is_ref(v, v->kty[k]))
+        if (op == OP_NULL && !is_value_ref(v, v->kty[k]))
             return mismatch(v, pc, "", NONE, "a reference type", v->kty[k]);
+        if ((op == OP_TOSTR || op == OP_IS || op == OP_CAST) && v->ty[v->kty[k]].kind == '^')
+            return mismatch(v, pc, "", NONE, "a value type", v->kty[k]);
+        if (op == OP_NEW && check_new(v, pc, k) < 0)
+            return -1;
+        if ((op == OP_GETF || op == OP_SETF || op == OP_CALLVT || op == OP_CALLIF) && check_member(v, pc, op, k) < 0)
+            return -1;
         if ((op == OP_NEWLIST || op == OP_LISTREP) && v->ty[v->kty[k]].kind != '[')
             return mismatch(v, pc, "", NONE, "a list type", v->kty[k]);
         if (op == OP_NEWMAP && v->ty[v->kty[k]].kind != '{')
@@ -712,8 +874,14 @@ static int check_operands(verifier *v, uint32_t pc)
                 return fail(v, pc, "global %u out of range (module has %u globals)", h, m->nglobals);
             break;
         case OP_CALL:
+        case OP_CLOSURE:
             if (h >= m->nfuncs)
                 return fail(v, pc, "function %u out of range (module has %u functions)", h, m->nfuncs);
+            if (op == OP_CALL && m->funcs[h].ncaps)
+                return fail(v, pc, "function %u has captures: it is called only through a closure (CALLV)", h);
+            if (op == OP_CLOSURE && m->funcs[h].ncaps != f->code[pc + 3])
+                return fail(v, pc, "function %u has %u captures, CLOSURE gives %u", h, m->funcs[h].ncaps,
+                            f->code[pc + 3]);
             break;
         case OP_LITER:
         case OP_LNEXT:
@@ -942,6 +1110,86 @@ static int step(verifier *v, uint32_t pc)
         if (v->cell[s].depth != 1)
             return fail(v, pc, "RETV needs exactly the result on the stack, found %u values", v->cell[s].depth);
         return pop_exact(v, pc, &s, v->ret, "result: ");
+    case OP_NEW:
+        if (push(v, pc, &s, v->kty[u]) < 0)
+            return -1;
+        break;
+    case OP_GETF:
+    case OP_SETF: {
+        const bc_const *c = &v->m->consts[u];
+        if (op == OP_SETF && (need(v, pc, s, 2) < 0 || pop_exact(v, pc, &s, v->kty[c->u.ref.type], "value: ") < 0))
+            return -1;
+        if (pop_exact(v, pc, &s, v->kty[c->u.ref.module], "object: ") < 0)
+            return -1;
+        if (op == OP_GETF && push(v, pc, &s, v->kty[c->u.ref.type]) < 0)
+            return -1;
+        break;
+    }
+    case OP_CALLVT:
+    case OP_CALLIF: {
+        const bc_const *c = &v->m->consts[u];
+        t = v->kty[c->u.ref.type];
+        if (need(v, pc, s, v->ty[t].nparams + 1) < 0 || pop_args(v, pc, &s, v->ty[t].params, v->ty[t].nparams) < 0 ||
+            pop_exact(v, pc, &s, v->kty[c->u.ref.module], "receiver: ") < 0)
+            return -1;
+        if (v->ty[t].ret != TY_V && push(v, pc, &s, v->ty[t].ret) < 0)
+            return -1;
+        break;
+    }
+    case OP_CALLV: {
+        if (need(v, pc, s, n + 1) < 0)
+            return -1;
+        uint32_t fs = s;
+        for (uint32_t i = 0; i < n; i++)
+            fs = v->cell[fs].below;
+        t = v->cell[fs].type;
+        if (v->ty[t].kind != '(')
+            return mismatch(v, pc, "callee: ", NONE, "a function", t);
+        if (v->ty[t].nparams != n)
+            return fail(v, pc, "the function value takes %u argument%s, CALLV passes %u", v->ty[t].nparams,
+                        v->ty[t].nparams == 1 ? "" : "s", n);
+        if (pop_args(v, pc, &s, v->ty[t].params, n) < 0)
+            return -1;
+        s = v->cell[s].below;
+        if (v->ty[t].ret != TY_V && push(v, pc, &s, v->ty[t].ret) < 0)
+            return -1;
+        break;
+    }
+    case OP_CLOSURE: {
+        const bc_function *fn = &v->m->funcs[u];
+        uint32_t *caps = xmalloc((n ? n : 1) * sizeof *caps);
+        for (uint32_t i = 0; i < n; i++)
+            caps[i] = v->kty[fn->local_types[i]];
+        int rc = pop_args(v, pc, &s, caps, n);
+        free(caps);
+        if (rc < 0 || push(v, pc, &s, v->kty[fn->type]) < 0)
+            return -1;
+        break;
+    }
+    case OP_CELL:
+        if (need(v, pc, s, 1) < 0)
+            return -1;
+        t = v->cell[s].type;
+        if (v->ty[t].kind == '^')
+            return mismatch(v, pc, "", NONE, "a value", t);
+        if (v->ty[t].cellty == NONE) {
+            uint32_t c = intern_made(v, "^", v->ty[t].d, v->ty[t].len);
+            v->ty[t].cellty = c;
+        }
+        s = v->cell[s].below;
+        if (push(v, pc, &s, v->ty[t].cellty) < 0)
+            return -1;
+        break;
+    case OP_IS:
+        if (pop_ref(v, pc, &s) < 0)
+            return -1;
+        break;
+    case OP_CAST:
+        if (pop_ref(v, pc, &s) < 0 || push(v, pc, &s, v->kty[u]) < 0)
+            return -1;
+        break;
+    case OP_THROW:
+        return pop_exact(v, pc, &s, v->ty_error, "");
     case OP_JMP:
         return flow(v, pc, target, s);
     case OP_JT:
@@ -973,10 +1221,12 @@ static int check_header(verifier *v)
         return fail(v, NONE, "unknown flags 0x%x", f->flags);
     if (f->nparams != ft->nparams)
         return fail(v, NONE, "nparams %u does not match its type %.*s", f->nparams, (int)ft->len, ft->d);
-    if (f->nparams > f->nlocals)
-        return fail(v, NONE, "nparams %u exceeds nlocals %u", f->nparams, f->nlocals);
+    if ((uint32_t)f->ncaps + f->nparams > f->nlocals)
+        return fail(v, NONE, "ncaps %u + nparams %u exceed nlocals %u", f->ncaps, f->nparams, f->nlocals);
     if (v->fidx == m->main && (ft->len != 3 || memcmp(ft->d, "()V", 3) != 0))
         return fail(v, NONE, "the main function must have type ()V, not %.*s", (int)ft->len, ft->d);
+    if (v->fidx == m->main && f->ncaps)
+        return fail(v, NONE, "the main function has captures");
     if (f->nlocals && !f->local_types)
         return fail(v, NONE, "no local types");
     free(v->local);
@@ -986,11 +1236,19 @@ static int check_header(verifier *v)
             return fail(v, NONE, "local %u: type is not a TYPE", i);
         v->local[i] = v->kty[f->local_types[i]];
     }
-    for (uint32_t i = 0; i < f->nparams; i++) {
-        if (v->local[i] != ft->params[i]) {
+    for (uint32_t i = 0; i < f->ncaps; i++) {
+        if (v->ty[v->local[i]].kind != '^') {
             char ctx[40];
-            snprintf(ctx, sizeof ctx, "local %u (parameter %u): ", i, i + 1);
-            return mismatch(v, NONE, ctx, ft->params[i], NULL, v->local[i]);
+            snprintf(ctx, sizeof ctx, "local %u (capture %u): ", i, i + 1);
+            return mismatch(v, NONE, ctx, NONE, "a cell", v->local[i]);
+        }
+    }
+    for (uint32_t i = 0; i < f->nparams; i++) {
+        uint32_t l = f->ncaps + i;
+        if (v->local[l] != ft->params[i]) {
+            char ctx[40];
+            snprintf(ctx, sizeof ctx, "local %u (parameter %u): ", l, i + 1);
+            return mismatch(v, NONE, ctx, ft->params[i], NULL, v->local[l]);
         }
     }
     v->ret = ft->ret;
@@ -1011,31 +1269,75 @@ static int check_header(verifier *v)
     return 0;
 }
 
+/* The exception table of f, after decoding: ranges and handlers on instruction starts, the
+ * type caught an Error class. Every handler is then typed as reached with the caught error
+ * alone on the stack, whether or not its range is reachable: its entry state does not depend
+ * on the range, and typing it regardless keeps the pass linear in handlers plus code. */
+static int check_handlers(verifier *v)
+{
+    const bc_function *f = v->f;
+    if (f->nhandlers && !f->handlers)
+        return fail(v, NONE, "no exception table");
+    for (uint32_t i = 0; i < f->nhandlers; i++) {
+        const bc_handler *h = &f->handlers[i];
+        if (h->start >= h->end || h->end > f->code_len)
+            return fail(v, NONE, "handler %u: range %u..%u is empty or outside the code (%u bytes)", i, h->start,
+                        h->end, f->code_len);
+        if (!v->start[h->start] || (h->end < f->code_len && !v->start[h->end]))
+            return fail(v, NONE, "handler %u: range %u..%u does not lie on instruction starts", i, h->start, h->end);
+        if (h->handler >= f->code_len || !v->start[h->handler])
+            return fail(v, NONE, "handler %u: handler %u is not an instruction start", i, h->handler);
+        uint32_t t = v->ty_error;
+        if (h->type) {
+            if (!kget(v->m, h->type, BC_K_TYPE) || v->ty[v->kty[h->type]].kind != 'L')
+                return fail(v, NONE, "handler %u: type is not a TYPE holding a class descriptor", i);
+            t = v->kty[h->type];
+            int kind = verify__class_kind(v->classes, v->ty[t].d, v->ty[t].len, NULL);
+            if (!assignable(v, t, v->ty_error) && (kind != VC_FOREIGN || v->env)) {
+                where(v, NONE);
+                buf_printf(v->err, "handler %u: catches ", i);
+                tname(v, t);
+                buf_puts(v->err, ", which is not an Error");
+                return -1;
+            }
+        }
+        uint32_t s = 0;
+        if (push(v, h->handler, &s, t) < 0 || flow(v, h->start, h->handler, s) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* Decode and interpret the code of function f. */
 static int check_code(verifier *v)
 {
     uint32_t n = v->f->code_len;
     v->state = xcalloc(n, sizeof *v->state);
     v->start = xcalloc(n, 1);
+    /* Every instruction start enters the worklist at most once. */
     v->work = xmalloc(n * sizeof *v->work);
     v->nwork = 0;
     int rc = decode(v);
     if (rc == 0) {
         v->state[0] = 1; /* the empty stack, cell 0 */
         v->work[v->nwork++] = 0;
+        rc = check_handlers(v);
         while (rc == 0 && v->nwork)
             rc = step(v, v->work[--v->nwork]);
     }
-    free(v->state);
+    if (!v->keep_state || rc < 0) {
+        free(v->state);
+        v->state = NULL;
+    }
     free(v->start);
     free(v->work);
-    v->state = NULL;
     v->start = NULL;
     v->work = NULL;
     return rc;
 }
 
-static int check_module(verifier *v)
+/* The constant pool, the globals and the class section: what every function relies on. */
+static int check_pool(verifier *v)
 {
     const bc_module *m = v->m;
     if (m->nconsts > 65536)
@@ -1052,6 +1354,7 @@ static int check_module(verifier *v)
         const bc_const *s = k ? type_str(m, k) : NULL;
         v->kty[k] = s ? intern(v, s->u.s.bytes, s->u.s.len) : NONE;
     }
+    v->classes = verify__classes_new(m, v->env);
     if (m->nglobals && !m->globals)
         return fail(v, NONE, "no globals table");
     for (uint32_t g = 0; g < m->nglobals; g++) {
@@ -1059,6 +1362,8 @@ static int check_module(verifier *v)
             return fail(v, NONE, "global %u: name is not a STR without NUL", g);
         if (!kget(m, m->globals[g].type, BC_K_TYPE))
             return fail(v, NONE, "global %u: type is not a TYPE", g);
+        if (v->ty[v->kty[m->globals[g].type]].kind == '^')
+            return fail(v, NONE, "global %u: type is a cell", g);
         if (m->globals[g].flags & ~(BC_GLOBAL_MUTABLE | BC_PRIVATE))
             return fail(v, NONE, "global %u: unknown flags 0x%x", g, m->globals[g].flags);
     }
@@ -1066,7 +1371,15 @@ static int check_module(verifier *v)
         return fail(v, NONE, "no functions");
     if (m->main >= m->nfuncs)
         return fail(v, NONE, "main function %u out of range (module has %u functions)", m->main, m->nfuncs);
-    /* Every header first: CALL takes its callee's type from the callee's header. */
+    return verify__classes_check(v->classes, v->err);
+}
+
+static int check_module(verifier *v)
+{
+    const bc_module *m = v->m;
+    if (check_pool(v) < 0)
+        return -1;
+    /* Every header first: CALL and CLOSURE take their callee's type from its header. */
     for (uint32_t i = 0; i < m->nfuncs; i++) {
         v->f = &m->funcs[i];
         v->fidx = i;
@@ -1082,30 +1395,129 @@ static int check_module(verifier *v)
     return 0;
 }
 
-int verify_module(const bc_module *m, holt_buf *err)
+static void verifier_init(verifier *v, const bc_module *m, const verify_env *env, holt_buf *err)
 {
-    verifier v = {.m = m, .err = err};
+    *v = (verifier){.m = m, .err = err, .env = env};
     static const char basic[] = "IFZSAV";
-    v.tyhash_cap = 128;
-    v.tyhash = xcalloc(v.tyhash_cap, sizeof *v.tyhash);
+    v->tyhash_cap = 128;
+    v->tyhash = xcalloc(v->tyhash_cap, sizeof *v->tyhash);
     for (int i = 0; i < 6; i++)
-        intern(&v, basic + i, 1);
-    v.capcell = 256;
-    v.cell = xmalloc(v.capcell * sizeof *v.cell);
-    v.cell[0] = (vcell){NONE, NONE, 0};
-    v.ncell = 1;
-    v.cellhash_cap = 512;
-    v.cellhash = xcalloc(v.cellhash_cap, sizeof *v.cellhash);
+        intern(v, basic + i, 1);
+    v->ty_error = intern(v, "LError;", 7);
+    v->capcell = 256;
+    v->cell = xmalloc(v->capcell * sizeof *v->cell);
+    v->cell[0] = (vcell){NONE, NONE, 0};
+    v->ncell = 1;
+    v->cellhash_cap = 512;
+    v->cellhash = xcalloc(v->cellhash_cap, sizeof *v->cellhash);
+    v->memo_cap = 64;
+    v->memo = xmalloc(v->memo_cap * sizeof *v->memo);
+    for (uint32_t i = 0; i < v->memo_cap; i++)
+        v->memo[i].sub = NONE;
+}
 
+static void verifier_free(verifier *v)
+{
+    for (uint32_t t = 0; t < v->nty; t++)
+        free(v->ty[t].params);
+    free(v->ty);
+    free(v->tyhash);
+    free(v->kty);
+    free(v->cell);
+    free(v->cellhash);
+    free(v->local);
+    free(v->memo);
+    free(v->state);
+    for (uint32_t i = 0; i < v->nmade; i++)
+        free(v->made[i]);
+    free(v->made);
+    verify__classes_free(v->classes);
+}
+
+int verify_module_env(const bc_module *m, const verify_env *env, holt_buf *err)
+{
+    verifier v;
+    verifier_init(&v, m, env, err);
     int rc = check_module(&v);
-
-    for (uint32_t t = 0; t < v.nty; t++)
-        free(v.ty[t].params);
-    free(v.ty);
-    free(v.tyhash);
-    free(v.kty);
-    free(v.cell);
-    free(v.cellhash);
-    free(v.local);
+    verifier_free(&v);
     return rc;
+}
+
+int verify_module(const bc_module *m, holt_buf *err) { return verify_module_env(m, NULL, err); }
+
+/* ---- stack maps ---------------------------------------------------------------------------- */
+
+int verify_stack_map(const bc_module *m, uint16_t fi, vm_stackmap *out)
+{
+    *out = (vm_stackmap){0};
+    holt_buf err;
+    buf_init(&err);
+    verifier v;
+    verifier_init(&v, m, NULL, &err);
+    /* The module has been verified with its environment; without it, assignments between
+     * classes of other modules would not be provable here, so they are trusted. */
+    v.trust = true;
+    v.keep_state = true;
+    int rc = -1;
+    if (fi < m->nfuncs && check_pool(&v) == 0) {
+        rc = 0;
+        for (uint32_t i = 0; i < m->nfuncs && rc == 0; i++) {
+            v.f = &m->funcs[i];
+            v.fidx = i;
+            rc = check_header(&v);
+        }
+        v.f = &m->funcs[fi];
+        v.fidx = fi;
+        if (rc == 0)
+            rc = check_header(&v);
+        if (rc == 0)
+            rc = check_code(&v);
+    }
+    if (rc == 0) {
+        uint32_t n = v.f->code_len;
+        out->code_len = n;
+        out->at = xmalloc((n ? n : 1) * sizeof *out->at);
+        /* States are hash-consed cells: each distinct state is written once. */
+        uint32_t *index = xmalloc(v.ncell * sizeof *index);
+        for (uint32_t c = 0; c < v.ncell; c++)
+            index[c] = UINT32_MAX;
+        uint32_t cap = 64;
+        out->words = xmalloc(cap * sizeof *out->words);
+        for (uint32_t pc = 0; pc < n; pc++) {
+            out->at[pc] = UINT32_MAX;
+            if (!v.state[pc])
+                continue;
+            uint32_t s = v.state[pc] - 1;
+            if (index[s] == UINT32_MAX) {
+                uint32_t d = v.cell[s].depth, nw = 1 + (d + 31) / 32;
+                while (out->nwords + nw > cap) {
+                    cap *= 2;
+                    out->words = xrealloc(out->words, cap * sizeof *out->words);
+                }
+                uint32_t *w = out->words + out->nwords;
+                memset(w, 0, nw * sizeof *w);
+                w[0] = d;
+                uint32_t c = s;
+                for (uint32_t slot = d; slot-- > 0; c = v.cell[c].below)
+                    if (is_ref(&v, v.cell[c].type))
+                        w[1 + slot / 32] |= 1u << (slot % 32);
+                index[s] = out->nwords;
+                out->nwords += nw;
+            }
+            out->at[pc] = index[s];
+        }
+        free(index);
+    }
+    verifier_free(&v);
+    buf_free(&err);
+    return rc;
+}
+
+void vm_stackmap_free(vm_stackmap *sm)
+{
+    if (!sm)
+        return;
+    free(sm->at);
+    free(sm->words);
+    *sm = (vm_stackmap){0};
 }

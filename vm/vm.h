@@ -35,6 +35,21 @@ bc_bundle *bc_read(const uint8_t *data, size_t len, holt_buf *err);
  *   "verify: module app, function add, at 12 (IADD): expected int, found str" */
 int verify_module(const bc_module *m, holt_buf *err);
 
+/* What the verifier may ask about classes that other modules define. The loader links a
+ * module's dependencies before verifying it and answers from their run-time types. The
+ * built-in error classes (runtime/errors.def) and the classes of the module itself are known
+ * without asking. */
+typedef struct verify_env {
+    void *ctx;                    /* passed back to is_subtype */
+    /* Is class or interface `sub` ("Lutil.Circle;") the class or interface `super`, or a
+     * subtype of it? */
+    bool (*is_subtype)(void *ctx, const char *sub, const char *super);
+} verify_env;
+
+/* verify_module with an environment; verify_module(m, err) is verify_module_env(m, NULL, err),
+ * which accepts a class of another module only where exactly that class is expected. */
+int verify_module_env(const bc_module *m, const verify_env *env, holt_buf *err);
+
 /* Shared with bc_read (internal to vm/). Is d[0..len) exactly one well-formed value-type
  * descriptor (docs/bytecode.md: no V, no type variables, nesting at most 255 deep)? */
 bool verify__desc(const char *d, size_t len);
@@ -42,6 +57,26 @@ bool verify__desc(const char *d, size_t len);
  * (a TYPE's desc a STR holding a well-formed descriptor, FUNC and NATIVE types function
  * types, names STRs without NUL); else a short phrase saying what is wrong. */
 const char *verify__const(const bc_module *m, uint32_t k);
+
+/* Internal to vm/ (verify_obj.c): the classes a module knows. Descriptors are slices, 'L' and
+ * ';' included. verify__class_name splits "Lapp.Stack<int>;" at the last '.' outside <...>:
+ * *modlen the module part's length (3), *generic whether the name holds '<'; false when there
+ * is no such '.' with text on both sides. */
+typedef struct verify_classes verify_classes;
+enum { VC_CLASS, VC_INTERFACE, VC_BUILTIN, VC_FOREIGN, VC_MISSING };
+bool verify__class_name(const char *d, size_t len, size_t *modlen, bool *generic);
+verify_classes *verify__classes_new(const bc_module *m, const verify_env *env);
+void verify__classes_free(verify_classes *c);
+/* The class section's rules; 0, or -1 with one line in err. */
+int verify__classes_check(verify_classes *c, holt_buf *err);
+/* VC_CLASS / VC_INTERFACE (this module's, *index set), VC_BUILTIN (an error class),
+ * VC_FOREIGN (another module's), VC_MISSING (named after this module but not defined). */
+int verify__class_kind(const verify_classes *c, const char *d, size_t len, int32_t *index);
+bool verify__subclass(verify_classes *c, const char *sub, size_t sublen, const char *sup, size_t suplen);
+/* A field (field) or method of class cls with this name and type: 1 found, 0 absent, -1 the
+ * class's hierarchy leaves this module (the linker decides). */
+int verify__member(verify_classes *c, bool field, const char *cls, size_t clen, const char *name, size_t nlen,
+                   const char *type, size_t tlen);
 
 /* Stack maps, for the collector: which operand slots hold references at each instruction.
  * Computed from the verifier's own abstract interpretation of a verified function, so the
@@ -116,6 +151,20 @@ vm_module *link_module(holt_vm *vm, bc_module *m, holt_buf *err);
 /* Free a linked module and everything it owns (its bc_module included). */
 void vm_module_free(vm_module *m);
 
+/* link_class.c, internal to link.c: define the classes of vmm as run-time types, resolve its
+ * FIELD constants (k = slot) and METHOD constants (k = LINK_METHOD(...)), and check its NEW
+ * and CELL instructions. The ids of the types it defined go to *defined (the caller frees
+ * it), so that a failed link can make them undefined again with link__classes_undo. */
+int link__classes(holt_vm *vm, vm_module *vmm, rt_typeid **defined, uint32_t *ndefined, holt_buf *err);
+void link__classes_undo(holt_vm *vm, const rt_typeid *defined, uint32_t n);
+/* A linked METHOD constant: the argument count without the receiver (bits 0-15), the vtable
+ * slot or the interface method index (16-31), and the interface's type id for a method of an
+ * interface, 0 for a method of a class (32-63). */
+#define LINK_METHOD(nargs, slot, iface) ((uint64_t)(nargs) | (uint64_t)(slot) << 16 | (uint64_t)(iface) << 32)
+#define LINK_METHOD_NARGS(k) ((uint32_t)((k) & 0xFFFF))
+#define LINK_METHOD_SLOT(k) ((uint32_t)(((k) >> 16) & 0xFFFF))
+#define LINK_METHOD_IFACE(k) ((rt_typeid)((k) >> 32))
+
 /* ---- the collector's roots (gcroots.c) ---------------------------------------------------- */
 
 /* Collect garbage now: mark from every root (every frame's locals by their declared types and
@@ -138,7 +187,9 @@ typedef struct vm_frame {
 int interp_run_module(holt_vm *vm, vm_module *mod);
 
 /* Call a function with arguments; the result, if any, in *result. Reentrant (natives that
- * take functions call back through it). Returns RT_OK, RT_THROWN or RT_EXITED as above. */
+ * take functions call back through it). Returns RT_OK, RT_THROWN or RT_EXITED as above.
+ * args holds fn->ncaps cells (a closure's captures) and then fn->nparams arguments. It is
+ * vm->call_hook: rt_call_value and rt_call_fn come through here. */
 int interp_call(holt_vm *vm, vm_function *fn, const uint64_t *args, uint64_t *result);
 
 #endif

@@ -1,11 +1,12 @@
 /* fuzz_hbc.c — libFuzzer target for the .hbc loader: arbitrary bytes go through bc_read, and
- * whatever it accepts through verify_module and dis_module. Nothing may crash, hang, leak or
+ * whatever it accepts through verify_module and dis_module, and every function of a module that
+ * verifies through verify_stack_map (which must then succeed). Nothing may crash, hang, leak or
  * touch memory outside its input; an accepted image must also write back byte for byte
  * (bc_write of what bc_read returned is the input itself).
  *
  *   clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
  *         -Iinclude -Ihostos -Iruntime -Ivm -Icompiler tests/fuzz/fuzz_hbc.c \
- *         vm/bcfile.c vm/verify.c vm/dis.c vm/bytecode.c runtime/buf.c -o fuzz_hbc
+ *         vm/bcfile.c vm/verify.c vm/verify_obj.c vm/dis.c vm/bytecode.c runtime/buf.c -o fuzz_hbc
  *   ./fuzz_hbc -max_total_time=60 corpus/
  *
  * Most random inputs die at the CRC check, so when the input starts with the magic the
@@ -37,8 +38,16 @@ static void one(const uint8_t *data, size_t len)
     if (b) {
         for (uint32_t i = 0; i < b->nmodules; i++) {
             buf_reset(&err);
-            verify_module(b->modules[i], &err);
-            dis_module(b->modules[i], &out);
+            bc_module *m = b->modules[i];
+            if (verify_module(m, &err) == 0) {
+                for (uint16_t f = 0; f < m->nfuncs; f++) {
+                    vm_stackmap sm;
+                    if (verify_stack_map(m, f, &sm) != 0)
+                        abort(); /* a verified function always has a map */
+                    vm_stackmap_free(&sm);
+                }
+            }
+            dis_module(m, &out);
         }
         buf_reset(&out);
         bc_write(b, &out);

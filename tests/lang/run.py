@@ -20,9 +20,15 @@ Expectation comments (anywhere on a line, after the code or alone):
   // flags: --X --Y        extra holt flags for this test
   // program: PATH         run PATH (relative to this file) instead of this file
   // skip: REASON          do not run this test
+  // gcstress: run         run this test in gcstress mode even though it is under limit/
+  // gcstress: skip        do not run this test in gcstress mode (too big for it)
 A test without `expect error` must leave standard error empty.
 
 Modes add holt flags: default (none), switch (--interp=switch), gcstress (--gc-stress).
+In gcstress mode every allocating instruction collects garbage, so a program's time grows
+with (allocations x live data): tests under a folder named limit/, big by design, are
+skipped there unless they say `// gcstress: run`, and so is any test that says
+`// gcstress: skip`.
 With --hbc, each program is first compiled with `holt build FILE -o OUT.hbc` (twice, and the
 two outputs must be byte-identical), then the .hbc runs and must meet the same expectations.
 When the build itself fails, its status and output are compared with the expectations instead
@@ -52,7 +58,8 @@ TIMEOUT = 10.0          # seconds per holt process
 LIMIT_TIMEOUT = 60.0    # for tests under a folder named limit/
 
 DIRECTIVE = re.compile(
-    r'//\s*(expect error line|expect error|expect exit|expect|args|stdin|flags|program|skip):'
+    r'//\s*(expect error line|expect error|expect exit|expect|args|stdin|flags|program|skip|'
+    r'gcstress):'
     r'(?: (.*)|())$')
 
 
@@ -69,6 +76,7 @@ class Test:
         self.flags = []                # extra holt flags
         self.program = None            # another program to run instead of this file
         self.skip = None               # reason to skip
+        self.gcstress = None           # 'run' or 'skip' in gcstress mode; None: by folder
         self.is_test = False           # has at least one expectation
         self.problems = []             # malformed directives
 
@@ -106,6 +114,12 @@ class Test:
                 self.program = text.strip()
             elif kind == 'skip':
                 self.skip = text.strip() or 'skipped'
+            elif kind == 'gcstress':
+                if text.strip() in ('run', 'skip'):
+                    self.gcstress = text.strip()
+                else:
+                    self.problems.append('line %d: "gcstress:" takes "run" or "skip", not %r'
+                                         % (n, text))
         if self.errors and self.exit is None:
             self.problems.append('a test with "expect error" must give "expect exit"')
         if self.exit is None:
@@ -119,9 +133,11 @@ class Test:
             path = os.path.normpath(os.path.join(os.path.dirname(self.path), self.program))
         return os.path.dirname(path), os.path.basename(path)
 
+    def is_limit(self):
+        return 'limit' in self.path.split(os.sep)
+
     def timeout(self, scale):
-        parts = self.path.split(os.sep)
-        return (LIMIT_TIMEOUT if 'limit' in parts else TIMEOUT) * scale
+        return (LIMIT_TIMEOUT if self.is_limit() else TIMEOUT) * scale
 
 
 def run(cmd, cwd, stdin, timeout):
@@ -194,10 +210,14 @@ def run_test(test, holt, mode, hbc, scale):
         return 'fail', '; '.join(test.problems)
     if test.skip:
         return 'skip', test.skip
+    if mode == 'gcstress' and (test.gcstress == 'skip' or
+                               (test.is_limit() and test.gcstress != 'run')):
+        return 'skip', 'too big to collect at every allocation'
     cwd, name = test.target()
     stdin = ('\n'.join(test.stdin) + '\n').encode('utf-8', errors='surrogateescape') \
         if test.stdin is not None else b''
-    timeout = test.timeout(scale)
+    # A collection at every allocation is slow by design: allow it three times as long.
+    timeout = test.timeout(scale * (3 if mode == 'gcstress' else 1))
     flags = MODE_FLAGS[mode] + test.flags
     if not hbc or name.endswith('.hbc'):
         status, out, err = run([holt, 'run'] + flags + [name] + test.args, cwd, stdin, timeout)

@@ -42,7 +42,7 @@ static void fixup(holt_buf *b)
 
 /* Byte offsets of the fields of the hand-built image. */
 typedef struct {
-    size_t name, nconsts, k[16], nglobals, nfuncs, nlocals, code_len, code, nlines, main, end;
+    size_t name, nconsts, k[16], nglobals, nfuncs, nlocals, code_len, code, nlines, nhandlers, nclasses, main, end;
 } offs;
 
 static void str16(holt_buf *b, const char *s)
@@ -63,7 +63,7 @@ static void build(holt_buf *b, offs *o)
 {
     buf_init(b);
     buf_put(b, "HOLT\r\n\x1a\n", 8);
-    buf_u16(b, 1);
+    buf_u16(b, 2);
     buf_u16(b, 0);
     buf_u32(b, 0);
     buf_u32(b, 0);
@@ -123,6 +123,7 @@ static void build(holt_buf *b, offs *o)
     buf_u16(b, 1); /* name */
     buf_u16(b, 3); /* type */
     buf_u16(b, 0); /* flags */
+    buf_u16(b, 0); /* ncaps */
     buf_u16(b, 0); /* nparams */
     o->nlocals = b->len;
     buf_u16(b, 1);
@@ -142,6 +143,10 @@ static void build(holt_buf *b, offs *o)
     buf_u32(b, 1);
     buf_u32(b, 3);
     buf_u32(b, 2);
+    o->nhandlers = b->len;
+    buf_u16(b, 0);
+    o->nclasses = b->len;
+    buf_u16(b, 0);
     o->main = b->len;
     buf_u16(b, 0);
     o->end = b->len;
@@ -239,7 +244,7 @@ Test(bcfile, crc_is_crc32_ieee)
     bc_write(bb, &out);
     const uint8_t *p = (const uint8_t *)out.data;
     cr_assert(memcmp(p, "HOLT\r\n\x1a\n", 8) == 0);
-    cr_assert_eq(bc_u16(p + 8), 1);
+    cr_assert_eq(bc_u16(p + 8), 2);
     cr_assert_eq(bc_u16(p + 10), 0);
     cr_assert_eq(get32(p + 12), out.len);
     cr_assert_eq(get32(p + 16), ref_crc(p + 20, out.len - 20));
@@ -352,11 +357,14 @@ Test(bcfile, unsupported_version)
     holt_buf b;
     offs o;
     build(&b, &o);
-    b.data[8] = 2;
-    rejects_fixed(&b, "bad .hbc file: unsupported format version 2.0 (this VM reads version 1.0) at offset 8");
+    b.data[8] = 3;
+    rejects_fixed(&b, "bad .hbc file: unsupported format version 3.0 (this VM reads version 2.0) at offset 8");
+    build(&b, &o);
+    b.data[8] = 1; /* the format before classes, handlers and captures */
+    rejects_fixed(&b, "bad .hbc file: unsupported format version 1.0 (this VM reads version 2.0) at offset 8");
     build(&b, &o);
     b.data[10] = 1;
-    rejects_fixed(&b, "bad .hbc file: unsupported format version 1.1 (this VM reads version 1.0) at offset 8");
+    rejects_fixed(&b, "bad .hbc file: unsupported format version 2.1 (this VM reads version 2.0) at offset 8");
     build(&b, &o);
     b.data[8] = 0;
     rejects_fixed(&b, "bad .hbc file: unsupported format version 0.0*");
@@ -455,7 +463,7 @@ Test(bcfile, truncation_message_names_the_item)
     snprintf(want, sizeof want, "bad .hbc file: truncated in module 0 constant 7 at offset %zu", o.k[7] + 1);
     rejects_fixed(&b, want);
     build(&b, &o);
-    b.len = o.code + 2; /* inside the code of function 0 */
+    b.len = o.code + 5; /* inside the code of function 0 (and past the smallest function) */
     snprintf(want, sizeof want, "bad .hbc file: truncated in module 0 function 0 at offset %zu", o.code);
     rejects_fixed(&b, want);
     build(&b, &o);
@@ -509,7 +517,7 @@ Test(bcfile, counts_out_of_range)
 
     build(&b, &o);
     put32((uint8_t *)b.data + o.nlines, 0x40000000u);
-    snprintf(want, sizeof want, "bad .hbc file: line count 1073741824 exceeds the 18 bytes left in module 0 function 0 at offset %zu",
+    snprintf(want, sizeof want, "bad .hbc file: line count 1073741824 exceeds the 22 bytes left in module 0 function 0 at offset %zu",
              o.nlines);
     rejects_fixed(&b, want);
 
@@ -533,9 +541,9 @@ Test(bcfile, unknown_constant_tag)
     holt_buf b;
     offs o;
     build(&b, &o);
-    b.data[o.k[4]] = 9;
+    b.data[o.k[4]] = 11;
     char want[128];
-    snprintf(want, sizeof want, "bad .hbc file: unknown tag 9 in module 0 constant 4 at offset %zu", o.k[4]);
+    snprintf(want, sizeof want, "bad .hbc file: unknown tag 11 in module 0 constant 4 at offset %zu", o.k[4]);
     rejects_fixed(&b, want);
     build(&b, &o);
     b.data[o.k[4]] = 0;
@@ -658,4 +666,200 @@ Test(bcfile, random_mutations_never_crash_and_accepted_images_are_canonical)
     }
     cr_assert_gt(accepted, 500, "only %d mutants were accepted", accepted);
     buf_free(&b);
+}
+
+/* ---- objects: FIELD and METHOD constants, captures, exception tables, the class section ------ */
+
+/* A module "app" with a class section (an interface and a class), FIELD and METHOD constants, a
+ * function with captures and one with an exception table. */
+static bc_module *object_module(void)
+{
+    bc_module *m = calloc(1, sizeof *m);
+    m->name = strdup("app");
+    m->path = strdup("app.holt");
+    const char *strs[] = {"<main>", "()V", "Lapp.Shape;", "Lapp.Rect;", "area", "()F", "w", "F", "(Lapp.Rect;)F",
+                          "^I", "LValueError;"};
+    enum { NS = 11 };
+    m->nconsts = 1 + NS + 8 + 2;
+    m->consts = calloc(m->nconsts, sizeof *m->consts);
+    for (int i = 0; i < NS; i++) {
+        m->consts[1 + i].tag = BC_K_STR;
+        m->consts[1 + i].u.s.len = (uint32_t)strlen(strs[i]);
+        m->consts[1 + i].u.s.bytes = strdup(strs[i]);
+    }
+    /* TYPEs 12..19 of strings 2, 3, 4, 6, 8, 9, 10, 11 */
+    const uint16_t tdesc[] = {2, 3, 4, 6, 8, 9, 10, 11};
+    for (int i = 0; i < 8; i++)
+        m->consts[12 + i] = (bc_const){.tag = BC_K_TYPE, .u.desc = tdesc[i]};
+    enum { T_MAIN = 12, T_SHAPE, T_RECT, T_SIG, T_F, T_AREA, T_CELL, T_VERR };
+    m->consts[20] = (bc_const){.tag = BC_K_FIELD, .u.ref = {T_RECT, 7, T_F}};
+    m->consts[21] = (bc_const){.tag = BC_K_METHOD, .u.ref = {T_SHAPE, 5, T_SIG}};
+    m->nfuncs = 3;
+    m->funcs = calloc(3, sizeof *m->funcs);
+    for (int i = 0; i < 3; i++) {
+        bc_function *f = &m->funcs[i];
+        f->name = 1;
+        f->type = i == 1 ? T_AREA : T_MAIN;
+        f->nlocals = 1;
+        f->local_types = calloc(1, sizeof *f->local_types);
+        f->local_types[0] = i == 1 ? T_RECT : T_CELL;
+        f->nparams = i == 1;
+        f->ncaps = i == 2;
+        f->max_stack = 1;
+        f->code_len = 1;
+        f->code = malloc(1);
+        f->code[0] = OP_RET;
+        f->nlines = 0;
+        f->lines = malloc(1);
+    }
+    /* Rect.area: LOAD 0; GETF #20; RETV */
+    const uint8_t area[] = {OP_LOAD, 0, 0, OP_GETF, 20, 0, OP_RETV};
+    m->funcs[1].code_len = sizeof area;
+    m->funcs[1].code = realloc(m->funcs[1].code, sizeof area);
+    memcpy(m->funcs[1].code, area, sizeof area);
+    /* main: RET; and a handler for ValueError over it: POP; RET */
+    m->funcs[0].code_len = 3;
+    m->funcs[0].code = realloc(m->funcs[0].code, 3);
+    m->funcs[0].code[1] = OP_POP;
+    m->funcs[0].code[2] = OP_RET;
+    m->funcs[0].nhandlers = 2;
+    m->funcs[0].handlers = calloc(2, sizeof *m->funcs[0].handlers);
+    m->funcs[0].handlers[0] = (bc_handler){0, 1, 1, T_VERR};
+    m->funcs[0].handlers[1] = (bc_handler){0x01020304u, 0xA0B0C0D0u, 0x7FFFFFFFu, 0};
+    m->nclasses = 2;
+    m->classes = calloc(2, sizeof *m->classes);
+    bc_class *s = &m->classes[0];
+    s->type = T_SHAPE;
+    s->flags = BC_CLASS_INTERFACE;
+    s->nmethods = 1;
+    s->methods = calloc(1, sizeof *s->methods);
+    s->methods[0] = (bc_method){5, T_SIG, BC_NO_FUNC};
+    bc_class *r = &m->classes[1];
+    r->type = T_RECT;
+    r->flags = BC_PRIVATE;
+    r->super = T_VERR;
+    r->nifaces = 1;
+    r->ifaces = calloc(1, sizeof *r->ifaces);
+    r->ifaces[0] = T_SHAPE;
+    r->nfields = 1;
+    r->fields = calloc(1, sizeof *r->fields);
+    r->fields[0] = (bc_field){7, T_F};
+    r->nmethods = 1;
+    r->methods = calloc(1, sizeof *r->methods);
+    r->methods[0] = (bc_method){5, T_SIG, 1};
+    m->main = 0;
+    return m;
+}
+
+/* Write a one-module bundle. */
+static void write_one(bc_module *m, holt_buf *out)
+{
+    bc_bundle b = {1, (bc_module *[]){m}};
+    buf_init(out);
+    bc_write(&b, out);
+}
+
+Test(bcfile, objects_round_trip)
+{
+    bc_module *m = object_module();
+    holt_buf a, c, err;
+    write_one(m, &a);
+    buf_init(&err);
+    bc_bundle *r = bc_read((uint8_t *)a.data, a.len, &err);
+    cr_assert_not_null(r, "%s", err.data);
+    bc_module *n = r->modules[0];
+    cr_assert_eq(n->consts[20].tag, BC_K_FIELD);
+    cr_assert_eq(n->consts[20].u.ref.module, m->consts[20].u.ref.module);
+    cr_assert_eq(n->consts[20].u.ref.name, 7);
+    cr_assert_eq(n->consts[21].tag, BC_K_METHOD);
+    cr_assert_eq(n->consts[21].u.ref.type, m->consts[21].u.ref.type);
+    cr_assert_eq(n->funcs[2].ncaps, 1);
+    cr_assert_eq(n->funcs[1].nparams, 1);
+    cr_assert_eq(n->funcs[0].nhandlers, 2);
+    cr_assert_eq(n->funcs[0].handlers[0].type, m->funcs[0].handlers[0].type);
+    cr_assert_eq(n->funcs[0].handlers[1].start, 0x01020304u);
+    cr_assert_eq(n->funcs[0].handlers[1].end, 0xA0B0C0D0u);
+    cr_assert_eq(n->funcs[0].handlers[1].handler, 0x7FFFFFFFu);
+    cr_assert_eq(n->nclasses, 2);
+    cr_assert_eq(n->classes[0].flags, BC_CLASS_INTERFACE);
+    cr_assert_eq(n->classes[0].methods[0].func, BC_NO_FUNC);
+    cr_assert_eq(n->classes[1].flags, BC_PRIVATE);
+    cr_assert_eq(n->classes[1].super, m->classes[1].super);
+    cr_assert_eq(n->classes[1].nifaces, 1);
+    cr_assert_eq(n->classes[1].ifaces[0], m->classes[1].ifaces[0]);
+    cr_assert_eq(n->classes[1].fields[0].name, 7);
+    cr_assert_eq(n->classes[1].methods[0].func, 1);
+    write_one(n, &c);
+    cr_assert(c.len == a.len && memcmp(c.data, a.data, a.len) == 0, "byte-identical");
+    /* The bogus handler keeps the module from verifying, but the rest of it is sound. */
+    cr_assert_eq(verify_module(n, &err), -1);
+    cr_assert(strstr(err.data, "handler 1: range"), "%s", err.data);
+    n->funcs[0].nhandlers = 1;
+    buf_reset(&err);
+    cr_assert_eq(verify_module(n, &err), 0, "%s", err.data);
+    holt_buf dis;
+    buf_init(&dis);
+    dis_module(n, &dis);
+    cr_assert(strstr(dis.data, "FIELD"), "%s", dis.data);
+    cr_assert(strstr(dis.data, "class app.Rect"), "%s", dis.data);
+    cr_assert(strstr(dis.data, "handler"), "%s", dis.data);
+    cr_assert(strstr(dis.data, "captures 1"), "%s", dis.data);
+    buf_free(&dis);
+    bc_bundle_free(r);
+    bc_module_free(m);
+    buf_free(&a);
+    buf_free(&c);
+    buf_free(&err);
+}
+
+Test(bcfile, truncated_class_sections_and_handler_tables)
+{
+    bc_module *m = object_module();
+    holt_buf a;
+    write_one(m, &a);
+    /* Cut anywhere in the last function, its handlers or the class section, header repaired:
+     * every cut is caught as a truncation or a count larger than the bytes left. */
+    size_t from = a.len - 80;
+    for (size_t n = from; n < a.len; n++) {
+        holt_buf c, err;
+        buf_init(&c);
+        buf_put(&c, a.data, n);
+        fixup(&c);
+        buf_init(&err);
+        cr_assert_null(bc_read((uint8_t *)c.data, n, &err), "accepted a cut at %zu", n);
+        cr_assert(strstr(err.data, "truncated in module 0") || strstr(err.data, "exceeds the"), "cut %zu: %s", n,
+                  err.data);
+        buf_free(&err);
+        buf_free(&c);
+    }
+    /* Counts: the class count, and each table inside the last class, made huge. */
+    size_t main_at = a.len - 2;
+    size_t methods_at = main_at - 2 - 6;           /* nmethods of class 1 */
+    size_t fields_at = methods_at - 2 - 4;         /* nfields */
+    size_t ifaces_at = fields_at - 2 - 2;          /* nifaces */
+    struct {
+        size_t at;
+        const char *want;
+    } cases[] = {
+        {methods_at, "bad .hbc file: method count 65535 exceeds the 8 bytes left in module 0 class 1 at offset *"},
+        {fields_at, "bad .hbc file: field count 65535 exceeds the 14 bytes left in module 0 class 1 at offset *"},
+        {ifaces_at, "bad .hbc file: interface count 65535 exceeds the 18 bytes left in module 0 class 1 at offset *"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        holt_buf c;
+        buf_init(&c);
+        buf_put(&c, a.data, a.len);
+        patch_u16(&c, cases[i].at, 65535);
+        rejects_fixed(&c, cases[i].want);
+    }
+    /* The class count: find it as the u16 before the first class's TYPE. */
+    holt_buf c;
+    buf_init(&c);
+    buf_put(&c, a.data, a.len);
+    size_t classes_at = ifaces_at - 6 - (2 + 2 + 2 + 2 + 2 + 2 + 6) - 2;
+    cr_assert_eq(bc_u16((uint8_t *)c.data + classes_at), 2, "found the class count");
+    patch_u16(&c, classes_at, 9000);
+    rejects_fixed(&c, "bad .hbc file: class count 9000 exceeds the * bytes left in module 0 at offset *");
+    bc_module_free(m);
+    buf_free(&a);
 }

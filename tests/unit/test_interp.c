@@ -301,6 +301,7 @@ static void vm_free(holt_vm *vm)
     free(vm->modules);
     free(vm->stack);
     free(vm->frames);
+    free(vm->fntab);
     buf_free(&vm->trace);
     rt_destroy(vm);
     hm_destroy(&vm->m);

@@ -184,7 +184,12 @@ Test(types, compound_types_intern_once_with_source_names)
         {"(I)V", "fn(int)", RK_FN},
         {"([I(I)Z)[I", "fn([int], fn(int) -> bool) -> [int]", RK_FN},
         {"LPoint;", "Point", RK_CLASS},
-        {"Llib.util.Point;", "lib.util.Point", RK_CLASS},
+        /* A class's name for messages is its source name, without the defining module. */
+        {"Llib.util.Point;", "Point", RK_CLASS},
+        {"Lapp.Pair<int, str>;", "Pair<int, str>", RK_CLASS},
+        {"Lapp.Stack<lib.Foo>;", "Stack<lib.Foo>", RK_CLASS},
+        {"^I", "^int", RK_CELL},
+        {"^LPoint;", "^Point", RK_CELL},
         {"[LPoint;", "[Point]", RK_LIST},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -230,7 +235,7 @@ Test(types, malformed_descriptors_are_refused)
     holt_vm *vm = new_vm(1 << 20);
     static const char *bad[] = {
         "", "X", "[", "{I", "(I", "(I)", "(V)I", "[V", "{VI", "II", "[II", "L;", "LFoo",
-        "L;x", "T", "[T", "(T)V", "LFo o;", ")", "I)",
+        "L;x", "T", "[T", "(T)V", ")", "I)", "^", "^V", "L",
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         cr_assert_eq(rt_type_intern(vm, bad[i]), RT_T_NONE, "\"%s\" accepted", bad[i]);
@@ -253,7 +258,13 @@ Test(types, error_classes_form_a_hierarchy)
     cr_assert_eq(t->kind, RK_CLASS);
     cr_assert_str_eq(t->name, "IndexError");
     cr_assert_str_eq(t->desc, "LIndexError;");
-    cr_assert_eq(t->nfields, 1);
+    /* A real class: message, then the hidden trace of its first throw. */
+    cr_assert_eq(t->nfields, 2);
+    cr_assert(t->defined);
+    cr_assert_str_eq(t->field_names[0], "message");
+    cr_assert_str_eq(t->field_names[1], "$trace");
+    cr_assert_eq(t->field_types[0], RT_T_STR);
+    cr_assert_eq(t->field_types[1], RT_T_STR);
     cr_assert_eq(t->parent, err);
     cr_assert_eq(rt_type_get(vm, err)->parent, RT_T_NONE);
     cr_assert_eq(rt_type_intern(vm, "LIndexError;"), idx);
@@ -276,6 +287,41 @@ Test(types, error_classes_form_a_hierarchy)
     cr_assert(rt_type_is(vm, mine, err));
     cr_assert(rt_type_is(vm, mine, idx));
     cr_assert_not(rt_type_is(vm, idx, mine));
+    free_vm(vm);
+}
+
+/* rt_type_is follows base classes and the interface lists classes carry (inherited ones
+ * included, as the linker builds them). */
+Test(types, subtypes_through_interfaces)
+{
+    holt_vm *vm = new_vm(1 << 20);
+    rt_typeid shape = rt_type_intern(vm, "Lapp.Shape;");
+    rt_typeid named = rt_type_intern(vm, "Lapp.Named;");
+    rt_typeid rect = rt_type_intern(vm, "Lapp.Rect;");
+    rt_typeid square = rt_type_intern(vm, "Lapp.Square;");
+    rt_typeid other = rt_type_intern(vm, "Lapp.Other;");
+    vm->types.v[shape].is_iface = true;
+    vm->types.v[named].is_iface = true;
+    rt_typeid rect_ifaces[] = {shape};
+    rt_typeid square_ifaces[] = {shape, named};
+    vm->types.v[rect].ifaces = malloc(sizeof rect_ifaces);
+    memcpy(vm->types.v[rect].ifaces, rect_ifaces, sizeof rect_ifaces);
+    vm->types.v[rect].nifaces = 1;
+    vm->types.v[square].parent = rect;
+    vm->types.v[square].ifaces = malloc(sizeof square_ifaces);
+    memcpy(vm->types.v[square].ifaces, square_ifaces, sizeof square_ifaces);
+    vm->types.v[square].nifaces = 2;
+    cr_assert(rt_type_is(vm, rect, shape));
+    cr_assert(rt_type_is(vm, square, shape));
+    cr_assert(rt_type_is(vm, square, named));
+    cr_assert(rt_type_is(vm, square, rect));
+    cr_assert_not(rt_type_is(vm, rect, named));
+    cr_assert_not(rt_type_is(vm, other, shape));
+    cr_assert_not(rt_type_is(vm, shape, rect));
+    cr_assert(rt_type_is(vm, shape, shape));
+    /* Not classes at all. */
+    cr_assert_not(rt_type_is(vm, RT_T_INT, shape));
+    cr_assert_not(rt_type_is(vm, rt_type_intern(vm, "[I"), shape));
     free_vm(vm);
 }
 
@@ -655,7 +701,10 @@ Test(format, scalars)
     expect_tostr(vm, 0, "{SI", "null");
     expect_tostr(vm, 0, "A", "null");
     expect_tostr(vm, 0, "(I)I", "null");
-    expect_tostr(vm, 0x1000, "(I)I", "<fn>");
+    /* A closure whose function id names no linked function prints as anonymous. */
+    gaddr clo = rt_alloc(vm, rt_type_intern(vm, "(I)I"), 24);
+    hm_st64(&vm->m, clo + 8, 7);
+    expect_tostr(vm, clo, "(I)I", "<fn>");
     free_vm(vm);
 }
 

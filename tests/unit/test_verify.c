@@ -117,17 +117,26 @@ static uint16_t add_global(mb *b, const char *name, const char *desc, uint16_t f
     return m->nglobals++;
 }
 
+/* The end of the descriptor that starts at p. */
+static const char *skip_desc(const char *p)
+{
+    switch (*p) {
+    case '[': case '^': return skip_desc(p + 1);
+    case '{': return skip_desc(p + 2);
+    case 'L': return strchr(p, ';') + 1;
+    case '(':
+        for (p++; *p != ')'; p = skip_desc(p))
+            ;
+        return skip_desc(p + 1);
+    default: return p + 1;
+    }
+}
+
 static uint16_t count_params(const char *desc)
 {
-    /* Enough for the flat signatures the tests use, plus lists and maps. */
     uint16_t n = 0;
-    for (const char *p = desc + 1; *p != ')'; p++) {
-        while (*p == '[')
-            p++;
-        if (*p == '{')
-            p += 2;
+    for (const char *p = desc + 1; *p != ')'; p = skip_desc(p))
         n++;
-    }
     return n;
 }
 
@@ -198,21 +207,7 @@ static mb *with_main(void)
 
 static void done(mb *b)
 {
-    bc_module *m = b->m;
-    for (uint32_t k = 1; k < m->nconsts; k++)
-        if (m->consts[k].tag == BC_K_STR)
-            free(m->consts[k].u.s.bytes);
-    free(m->consts);
-    free(m->globals);
-    for (uint32_t i = 0; i < m->nfuncs; i++) {
-        free(m->funcs[i].local_types);
-        free(m->funcs[i].code);
-        free(m->funcs[i].lines);
-    }
-    free(m->funcs);
-    free(m->name);
-    free(m->path);
-    free(m);
+    bc_module_free(b->m);
     free(b);
 }
 
@@ -423,7 +418,7 @@ Test(verify, type_constant_whose_desc_is_not_a_str)
 Test(verify, malformed_descriptors)
 {
     const char *bad[] = {"", "V", "[V", "[", "{FI", "{S", "(I", "(I)", "L;", "Lfoo", "Q", "II", "(V)V", "{[II",
-                         "T", "L a;"};
+                         "T", "L;a;", "^^I", "[^I", "(^I)V", "()^I", "{S^I", "^V", "^"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         cr_assert(!verify__desc(bad[i], strlen(bad[i])), "accepted %s", bad[i]);
         mb *b = with_main();
@@ -431,7 +426,8 @@ Test(verify, malformed_descriptors)
         rejects(b, "verify: module t: constant *");
     }
     const char *good[] = {"I", "F", "Z", "S", "A", "[I", "[[S", "{SI", "{I[S", "{Z{SF", "()V", "(I[S)I",
-                          "((I)V)(S)Z", "LFoo;", "Llib.util.Bar_2;", "[LFoo;"};
+                          "((I)V)(S)Z", "LFoo;", "Llib.util.Bar_2;", "[LFoo;",
+                          "Lapp.Stack<int>;", "L a;", "^I", "^[S", "^(I)V", "^Lapp.Rect;"};
     for (size_t i = 0; i < sizeof good / sizeof *good; i++)
         cr_assert(verify__desc(good[i], strlen(good[i])), "rejected %s", good[i]);
 }
@@ -525,7 +521,7 @@ Test(verify, function_headers)
 
     b = fn1("(I)V", "I", 1, c);
     b->m->funcs[1].nlocals = 0;
-    rejects(b, "verify: module t, function f: nparams 1 exceeds nlocals 0");
+    rejects(b, "verify: module t, function f: ncaps 0 + nparams 1 exceed nlocals 0");
 
     b = fn1("()V", "", 1, c);
     b->m->funcs[1].type = ktype(b, "I");
@@ -1184,4 +1180,770 @@ Test(verify, messages_stay_on_one_line)
     E(c, OP_RET);
     add_fn(b, "f\r", "()V", "", 2, c);
     rejects(b, "verify: module a?b, function f?, at 0 (IADD): stack underflow: needs 2 values, has 0");
+}
+
+/* ---- objects: classes, fields, methods, closures, cells, casts, exceptions ----------------- */
+
+static uint16_t kmember(mb *b, int tag, const char *cls, const char *name, const char *desc)
+{
+    uint16_t c = ktype(b, cls), s = kstr(b, name), t = ktype(b, desc);
+    bc_const *k = knew(b);
+    k->tag = (uint8_t)tag;
+    k->u.ref.module = c;
+    k->u.ref.name = s;
+    k->u.ref.type = t;
+    return (uint16_t)(k - b->m->consts);
+}
+
+/* Add a class; `super` may be NULL, `ifaces` descriptors separated by spaces. */
+static uint16_t add_class(mb *b, const char *desc, uint16_t flags, const char *super, const char *ifaces)
+{
+    bc_module *m = b->m;
+    m->classes = realloc(m->classes, (m->nclasses + 1u) * sizeof *m->classes);
+    bc_class *c = &m->classes[m->nclasses];
+    memset(c, 0, sizeof *c);
+    c->type = ktype(b, desc);
+    c->flags = flags;
+    c->super = super ? ktype(b, super) : 0;
+    c->ifaces = malloc(16 * sizeof *c->ifaces);
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", ifaces ? ifaces : "");
+    for (char *tok = strtok(buf, " "); tok; tok = strtok(NULL, " "))
+        c->ifaces[c->nifaces++] = ktype(b, tok);
+    c->fields = malloc(16 * sizeof *c->fields);
+    c->methods = malloc(16 * sizeof *c->methods);
+    return m->nclasses++;
+}
+
+static void add_field(mb *b, uint16_t ci, const char *name, const char *desc)
+{
+    uint16_t n = kstr(b, name), t = ktype(b, desc);
+    bc_class *c = &b->m->classes[ci];
+    c->fields[c->nfields++] = (bc_field){n, t};
+}
+
+static void add_method(mb *b, uint16_t ci, const char *name, const char *sig, uint16_t func)
+{
+    uint16_t n = kstr(b, name), t = ktype(b, sig);
+    bc_class *c = &b->m->classes[ci];
+    c->methods[c->nmethods++] = (bc_method){n, t, func};
+}
+
+static void add_handler(mb *b, uint16_t fi, uint32_t start, uint32_t end, uint32_t handler, const char *type)
+{
+    bc_function *f = &b->m->funcs[fi];
+    uint16_t t = type ? ktype(b, type) : 0;
+    f = &b->m->funcs[fi];
+    f->handlers = realloc(f->handlers, (f->nhandlers + 1u) * sizeof *f->handlers);
+    f->handlers[f->nhandlers++] = (bc_handler){start, end, handler, t};
+}
+
+/* Module "t" with: interface t.Shape { area() -> float }; class t.Rect : t.Shape { w: float;
+ * area(); scale(float) }; class t.Sq : t.Rect; class t.Err : ValueError { code: int }. */
+static mb *shapes(void)
+{
+    mb *b = with_main();
+    code *c = fresh();
+    E(c, OP_LOAD, 0);
+    E(c, OP_GETF, kmember(b, BC_K_FIELD, "Lt.Rect;", "w", "F"));
+    E(c, OP_RETV);
+    uint16_t area = add_fn(b, "Rect.area", "(Lt.Rect;)F", "Lt.Rect;", 1, c);
+    c = fresh();
+    E(c, OP_LOAD, 0);
+    E(c, OP_LOAD, 1);
+    E(c, OP_SETF, kmember(b, BC_K_FIELD, "Lt.Rect;", "w", "F"));
+    E(c, OP_RET);
+    uint16_t scale = add_fn(b, "Rect.scale", "(Lt.Rect;F)V", "Lt.Rect; F", 2, c);
+    uint16_t shape = add_class(b, "Lt.Shape;", BC_CLASS_INTERFACE, NULL, NULL);
+    add_method(b, shape, "area", "()F", BC_NO_FUNC);
+    uint16_t rect = add_class(b, "Lt.Rect;", 0, NULL, "Lt.Shape;");
+    add_field(b, rect, "w", "F");
+    add_method(b, rect, "area", "()F", area);
+    add_method(b, rect, "scale", "(F)V", scale);
+    add_class(b, "Lt.Sq;", 0, "Lt.Rect;", NULL);
+    uint16_t err = add_class(b, "Lt.Err;", 0, "LValueError;", NULL);
+    add_field(b, err, "code", "I");
+    return b;
+}
+
+Test(verify_obj, classes_fields_and_methods)
+{
+    mb *b = shapes();
+    uint16_t w = kmember(b, BC_K_FIELD, "Lt.Rect;", "w", "F");
+    uint16_t area = kmember(b, BC_K_METHOD, "Lt.Rect;", "area", "()F");
+    uint16_t iarea = kmember(b, BC_K_METHOD, "Lt.Shape;", "area", "()F");
+    uint16_t scale = kmember(b, BC_K_METHOD, "Lt.Rect;", "scale", "(F)V");
+    code *c = fresh();
+    E(c, OP_NEW, ktype(b, "Lt.Sq;"));
+    E(c, OP_STORE, 0);                 /* a t.Sq into a t.Shape local */
+    E(c, OP_NEW, ktype(b, "Lt.Sq;"));
+    E(c, OP_DUP);
+    E(c, OP_KFLT, kflt(b, 2.0));
+    E(c, OP_SETF, w);                  /* t.Sq is a t.Rect */
+    E(c, OP_DUP);
+    E(c, OP_IIMM, 3);
+    E(c, OP_I2F);
+    E(c, OP_CALLVT, scale);
+    E(c, OP_DUP);
+    E(c, OP_GETF, w);
+    E(c, OP_POP);
+    E(c, OP_CALLVT, area);
+    E(c, OP_POP);
+    E(c, OP_LOAD, 0);
+    E(c, OP_CALLIF, iarea);
+    E(c, OP_RETV);
+    add_fn(b, "g", "()F", "Lt.Shape;", 3, c);
+    ok(b);
+}
+
+Test(verify_obj, field_misuse)
+{
+    mb *b = shapes();
+    uint16_t w = kmember(b, BC_K_FIELD, "Lt.Rect;", "w", "F");
+    code *c = fresh();
+    E(c, OP_LOAD, 0);
+    E(c, OP_GETF, w);
+    E(c, OP_RETV);
+    add_fn(b, "g", "(Lt.Shape;)F", "Lt.Shape;", 1, c);
+    rejects(b, "verify: module t, function g, at 3 (GETF): object: expected t.Rect, found t.Shape");
+
+    b = shapes();
+    c = fresh();
+    E(c, OP_NEW, ktype(b, "Lt.Rect;"));
+    E(c, OP_IIMM, 1);
+    E(c, OP_SETF, kmember(b, BC_K_FIELD, "Lt.Rect;", "w", "F"));
+    E(c, OP_RET);
+    add_fn(b, "g", "()V", "", 2, c);
+    rejects(b, "verify: module t, function g, at 8 (SETF): value: expected float, found int");
+
+    b = shapes();
+    c = fresh();
+    E(c, OP_NEW, ktype(b, "Lt.Err;"));
+    E(c, OP_GETF, kmember(b, BC_K_FIELD, "Lt.Rect;", "w", "F"));
+    E(c, OP_RETV);
+    add_fn(b, "g", "()F", "", 1, c);
+    rejects(b, "verify: module t, function g, at 3 (GETF): object: expected t.Rect, found t.Err");
+
+    b = shapes();
+    c = fresh();
+    E(c, OP_NEW, ktype(b, "Lt.Rect;"));
+    E(c, OP_GETF, kmember(b, BC_K_FIELD, "Lt.Nope;", "w", "F"));
+    E(c, OP_RETV);
+    add_fn(b, "g", "()F", "", 1, c);
+    rejects(b, "verify: module t, function g, at 3 (GETF): unknown class t.Nope");
+
+    b = shapes();
+    c = fresh();
+    E(c, OP_NEW, ktype(b, "Lt.Sq;"));
+    E(c, OP_GETF, kmember(b, BC_K_FIELD, "Lt.Sq;", "w", "I"));
+    E(c, OP_RETV);
+    add_fn(b, "g", "()I", "", 1, c);
+    rejects(b, "verify: module t, function g, at 3 (GETF): class t.Sq has no field w of type int");
+
+    /* Built-in errors have Error's message; a user error inherits it. */
+    b = shapes();
+    c = fresh();
+    E(c, OP_NEW, ktype(b, "Lt.Err;"));
+    E(c, OP_GETF, kmember(b, BC_K_FIELD, "LError;", "message", "S"));
+    E(c, OP_POP);
+    E(c, OP_NEW, ktype(b, "Lt.Err;"));
+    E(c, OP_GETF, kmember(b, BC_K_FIELD, "Lt.Err;", "message", "S"));
+    E(c, OP_RETV);
+    add_fn(b, "g", "()S", "", 1, c);
+    ok(b);
+
+    b = shapes();
+    c = fresh();
+    E(c, OP_NEW, ktype(b, "LIndexError;"));
+    E(c, OP_GETF, kmember(b, BC_K_FIELD, "LIndexError;", "code", "I"));
+    E(c, OP_RETV);
+    add_fn(b, "g", "()I", "", 1, c);
+    rejects(b, "verify: module t, function g, at 3 (GETF): class IndexError has no field code of type int");
+}
+
+Test(verify_obj, method_misuse)
+{
+    mb *b = shapes();
+    code *c = fresh();
+    E(c, OP_NEW, ktype(b, "Lt.Rect;"));
+    E(c, OP_IIMM, 2);
+    E(c, OP_CALLVT, kmember(b, BC_K_METHOD, "Lt.Rect;", "scale", "(F)V"));
+    E(c, OP_RET);
+    add_fn(b, "g", "()V", "", 2, c);
+    rejects(b, "verify: module t, function g, at 8 (CALLVT): argument 1: expected float, found int");
+
+    b = shapes();
+    c = fresh();
+    E(c, OP_NEW, ktype(b, "Lt.Rect;"));
+    E(c, OP_CALLVT, kmember(b, BC_K_METHOD, "Lt.Rect;", "scale", "(F)V"));
+    E(c, OP_RET);
+    add_fn(b, "g", "()V", "", 2, c);
+    rejects(b, "verify: module t, function g, at 3 (CALLVT): stack underflow: needs 2 values, has 1");
+
+    b = shapes();
+    c = fresh();
+    E(c, OP_NEW, ktype(b, "Lt.Err;"));
+    E(c, OP_CALLVT, kmember(b, BC_K_METHOD, "Lt.Rect;", "area", "()F"));
+    E(c, OP_RETV);
+    add_fn(b, "g", "()F", "", 2, c);
+    rejects(b, "verify: module t, function g, at 3 (CALLVT): receiver: expected t.Rect, found t.Err");
+
+    b = shapes();
+    c = fresh();
+    E(c, OP_NEW, ktype(b, "Lt.Rect;"));
+    E(c, OP_CALLVT, kmember(b, BC_K_METHOD, "Lt.Rect;", "area", "()I"));
+    E(c, OP_RETV);
+    add_fn(b, "g", "()I", "", 2, c);
+    rejects(b, "verify: module t, function g, at 3 (CALLVT): class t.Rect has no method area of type fn() -> int");
+
+    b = shapes();
+    c = fresh();
+    E(c, OP_LOAD, 0);
+    E(c, OP_CALLVT, kmember(b, BC_K_METHOD, "Lt.Shape;", "area", "()F"));
+    E(c, OP_RETV);
+    add_fn(b, "g", "(Lt.Shape;)F", "Lt.Shape;", 2, c);
+    rejects(b, "verify: module t, function g, at 3 (CALLVT): CALLVT of a method of interface t.Shape");
+
+    b = shapes();
+    c = fresh();
+    E(c, OP_NEW, ktype(b, "Lt.Rect;"));
+    E(c, OP_CALLIF, kmember(b, BC_K_METHOD, "Lt.Rect;", "area", "()F"));
+    E(c, OP_RETV);
+    add_fn(b, "g", "()F", "", 2, c);
+    rejects(b, "verify: module t, function g, at 3 (CALLIF): CALLIF of a method of class t.Rect");
+
+    b = shapes();
+    c = fresh();
+    E(c, OP_NEW, ktype(b, "Lt.Shape;"));
+    E(c, OP_RET);
+    add_fn(b, "g", "()V", "", 1, c);
+    rejects(b, "verify: module t, function g, at 0 (NEW): cannot instantiate interface t.Shape");
+
+    b = shapes();
+    c = fresh();
+    E(c, OP_NEW, ktype(b, "[I"));
+    E(c, OP_RET);
+    add_fn(b, "g", "()V", "", 1, c);
+    rejects(b, "verify: module t, function g, at 0 (NEW): expected a class type, found [int]");
+}
+
+Test(verify_obj, any_is_and_cast)
+{
+    mb *b = shapes();
+    code *c = fresh();
+    E(c, OP_LOAD, 0);
+    E(c, OP_IS, ktype(b, "Lt.Rect;"));
+    E(c, OP_POP);
+    E(c, OP_LOAD, 0);
+    E(c, OP_IS, ktype(b, "I"));
+    E(c, OP_POP);
+    E(c, OP_LOAD, 0);
+    E(c, OP_CAST, ktype(b, "Lt.Rect;"));
+    E(c, OP_STORE, 1);
+    E(c, OP_NEW, ktype(b, "Lt.Sq;"));
+    E(c, OP_TOANY);
+    E(c, OP_CAST, ktype(b, "I"));
+    E(c, OP_RETV);
+    add_fn(b, "g", "(A)I", "A Lt.Rect;", 1, c);
+    ok(b);
+
+    b = shapes();
+    uint16_t k = ktype(b, "I");
+    c = fresh();
+    E(c, OP_IIMM, 1);
+    E(c, OP_CAST, k);
+    E(c, OP_RETV);
+    add_fn(b, "g", "()I", "", 1, c);
+    rejects(b, "verify: module t, function g, at 5 (CAST): expected a reference, found int");
+
+    b = shapes();
+    c = fresh();
+    E(c, OP_LOAD, 0);
+    E(c, OP_CAST, ktype(b, "^I"));
+    E(c, OP_RET);
+    add_fn(b, "g", "(A)V", "A", 1, c);
+    rejects(b, "verify: module t, function g, at 3 (CAST): expected a value type, found cell of int");
+
+    b = shapes();
+    c = fresh();
+    E(c, OP_LOAD, 0);
+    E(c, OP_CAST, ktype(b, "Lt.Rect;"));
+    E(c, OP_RETV);
+    add_fn(b, "g", "(A)I", "A", 1, c);
+    rejects(b, "verify: module t, function g, at 6 (RETV): result: expected int, found t.Rect");
+}
+
+Test(verify_obj, closures_and_cells)
+{
+    mb *b = with_main();
+    code *c = fresh();
+    E(c, OP_LOAD, 0);
+    E(c, OP_CGET);
+    E(c, OP_LOAD, 1);
+    E(c, OP_IADD);
+    E(c, OP_RETV);
+    uint16_t adder = add_fn(b, "<fn>", "(I)I", "^I I", 2, c);
+    b->m->funcs[adder].ncaps = 1;
+    c = fresh();
+    E(c, OP_IIMM, 5);
+    E(c, OP_CELL);
+    E(c, OP_DUP);
+    E(c, OP_STORE, 0);
+    E(c, OP_CLOSURE, adder, 1);
+    E(c, OP_STORE, 1);
+    E(c, OP_LOAD, 0);
+    E(c, OP_IIMM, 7);
+    E(c, OP_CSET);
+    E(c, OP_LOAD, 1);
+    E(c, OP_IIMM, 3);
+    E(c, OP_CALLV, 1);
+    E(c, OP_RETV);
+    add_fn(b, "g", "()I", "^I (I)I", 2, c);
+    ok(b);
+}
+
+/* A module with the adder closure of the test above and a function g with `code`. */
+static mb *with_adder(const char *desc, const char *locals, const code *c)
+{
+    mb *b = with_main();
+    code a = {.n = 0};
+    E(&a, OP_LOAD, 0);
+    E(&a, OP_CGET);
+    E(&a, OP_LOAD, 1);
+    E(&a, OP_IADD);
+    E(&a, OP_RETV);
+    uint16_t adder = add_fn(b, "<fn>", "(I)I", "^I I", 2, &a);
+    b->m->funcs[adder].ncaps = 1;
+    add_fn(b, "g", desc, locals, 3, c);
+    return b;
+}
+
+Test(verify_obj, closure_misuse)
+{
+    code *c = fresh();
+    E(c, OP_CLOSURE, 1, 0);
+    E(c, OP_POP);
+    E(c, OP_RET);
+    rejects(with_adder("()V", "", c), "verify: module t, function g, at 0 (CLOSURE): function 1 has 1 captures, CLOSURE gives 0");
+
+    c = fresh();
+    E(c, OP_KFLT, 0);
+    E(c, OP_CELL);
+    E(c, OP_CLOSURE, 1, 1);
+    E(c, OP_POP);
+    E(c, OP_RET);
+    mb *b = with_adder("()V", "", c);
+    uint16_t k = kflt(b, 1.5);
+    b->m->funcs[2].code[1] = (uint8_t)k, b->m->funcs[2].code[2] = (uint8_t)(k >> 8);
+    rejects(b, "verify: module t, function g, at 4 (CLOSURE): argument 1: expected cell of int, found cell of float");
+
+    c = fresh();
+    E(c, OP_IIMM, 1);
+    E(c, OP_CLOSURE, 1, 1);
+    E(c, OP_POP);
+    E(c, OP_RET);
+    rejects(with_adder("()V", "", c), "verify: module t, function g, at 5 (CLOSURE): argument 1: expected cell of int, found int");
+
+    c = fresh();
+    E(c, OP_IIMM, 1);
+    E(c, OP_CALL, 1);
+    E(c, OP_RETV);
+    rejects(with_adder("()I", "", c),
+            "verify: module t, function g, at 5 (CALL): function 1 has captures: it is called only through a closure (CALLV)");
+
+    c = fresh();
+    E(c, OP_LOAD, 0);
+    E(c, OP_IIMM, 1);
+    E(c, OP_IIMM, 2);
+    E(c, OP_CALLV, 2);
+    E(c, OP_RETV);
+    rejects(with_adder("((I)I)I", "(I)I", c), "verify: module t, function g, at 13 (CALLV): the function value takes 1 argument, CALLV passes 2");
+
+    c = fresh();
+    E(c, OP_LOAD, 0);
+    E(c, OP_KSTR, 0);
+    E(c, OP_CALLV, 1);
+    E(c, OP_RETV);
+    b = with_adder("((I)I)I", "(I)I", c);
+    k = kstr(b, "x");
+    b->m->funcs[2].code[4] = (uint8_t)k, b->m->funcs[2].code[5] = (uint8_t)(k >> 8);
+    rejects(b, "verify: module t, function g, at 6 (CALLV): argument 1: expected int, found str");
+
+    c = fresh();
+    E(c, OP_LOAD, 0);
+    E(c, OP_IIMM, 1);
+    E(c, OP_CALLV, 1);
+    E(c, OP_RETV);
+    rejects(with_adder("(S)I", "S", c), "verify: module t, function g, at 8 (CALLV): callee: expected a function, found str");
+
+    /* A capture local must be a cell; a function's own captures come before its parameters. */
+    c = fresh();
+    E(c, OP_LOAD, 1);
+    E(c, OP_RETV);
+    b = with_adder("(I)I", "I I", c);
+    b->m->funcs[2].ncaps = 1;
+    rejects(b, "verify: module t, function g: local 0 (capture 1): expected a cell, found int");
+
+    c = fresh();
+    E(c, OP_LOAD, 1);
+    E(c, OP_RETV);
+    b = with_adder("(I)I", "^I", c);
+    b->m->funcs[2].ncaps = 1;
+    rejects(b, "verify: module t, function g: ncaps 1 + nparams 1 exceed nlocals 1");
+
+    c = fresh();
+    E(c, OP_RET);
+    b = with_main();
+    add_fn(b, "x", "()V", "", 0, c);
+    b->m->funcs[0].ncaps = 1;
+    b->m->funcs[0].local_types = realloc(b->m->funcs[0].local_types, sizeof(uint16_t));
+    b->m->funcs[0].local_types[0] = ktype(b, "^I");
+    b->m->funcs[0].nlocals = 1;
+    rejects(b, "verify: module t, function <main>: the main function has captures");
+}
+
+Test(verify_obj, cell_misuse)
+{
+    code *c = fresh();
+    E(c, OP_IIMM, 1);
+    E(c, OP_CGET);
+    E(c, OP_RETV);
+    rejects(fn1("()I", "", 1, c), "verify: module t, function f, at 5 (CGET): expected a cell, found int");
+
+    c = fresh();
+    E(c, OP_LOAD, 0);
+    E(c, OP_KFLT, 0);
+    E(c, OP_CSET);
+    E(c, OP_RET);
+    mb *b = fn1("(I)V", "I ^I", 2, c);
+    uint16_t k = kflt(b, 1.0);
+    b->m->funcs[1].code[4] = (uint8_t)k, b->m->funcs[1].code[5] = (uint8_t)(k >> 8);
+    b->m->funcs[1].code[1] = 1; /* LOAD 1: the cell */
+    rejects(b, "verify: module t, function f, at 6 (CSET): expected int, found float");
+
+    c = fresh();
+    E(c, OP_LOAD, 0);
+    E(c, OP_TOANY);
+    E(c, OP_POP);
+    E(c, OP_RET);
+    rejects(fn1("()V", "^S", 1, c), "verify: module t, function f, at 3 (TOANY): expected a reference, found cell of str");
+
+    c = fresh();
+    E(c, OP_LOAD, 0);
+    E(c, OP_CELL);
+    E(c, OP_POP);
+    E(c, OP_RET);
+    rejects(fn1("()V", "^S", 2, c), "verify: module t, function f, at 3 (CELL): expected a value, found cell of str");
+
+    /* Cells are never a global's, a field's or a parameter's type. */
+    b = with_main();
+    add_global(b, "g", "^I", 0);
+    rejects(b, "verify: module t: global 0: type is a cell");
+}
+
+Test(verify_obj, throw_rules)
+{
+    mb *b = shapes();
+    code *c = fresh();
+    E(c, OP_NEW, ktype(b, "Lt.Err;"));
+    E(c, OP_THROW);
+    add_fn(b, "g", "()I", "", 1, c); /* THROW ends the code like RET */
+    ok(b);
+
+    b = shapes();
+    c = fresh();
+    E(c, OP_NEW, ktype(b, "Lt.Rect;"));
+    E(c, OP_THROW);
+    add_fn(b, "g", "()V", "", 1, c);
+    rejects(b, "verify: module t, function g, at 3 (THROW): expected Error, found t.Rect");
+
+    c = fresh();
+    E(c, OP_IIMM, 3);
+    E(c, OP_THROW);
+    rejects(fn1("()V", "", 1, c), "verify: module t, function f, at 5 (THROW): expected Error, found int");
+
+    c = fresh();
+    E(c, OP_THROW);
+    rejects(fn1("()V", "", 1, c), "verify: module t, function f, at 0 (THROW): stack underflow: needs 1 value, has 0");
+}
+
+#define G_TRY 3 /* the index of g in try_catch() */
+
+/* g: try { throw t.Err } catch e: t.Err { return e.code } catch-all { rethrow } */
+static mb *try_catch(uint32_t *h1, uint32_t *h2, uint32_t *end)
+{
+    mb *b = shapes();
+    code *c = fresh();
+    E(c, OP_NEW, ktype(b, "Lt.Err;"));
+    E(c, OP_THROW);
+    *end = c->n;
+    *h1 = E(c, OP_GETF, kmember(b, BC_K_FIELD, "Lt.Err;", "code", "I"));
+    E(c, OP_RETV);
+    *h2 = E(c, OP_THROW);
+    add_fn(b, "g", "()I", "", 1, c);
+    return b;
+}
+
+Test(verify_obj, exception_tables)
+{
+    uint32_t h1, h2, end;
+    mb *b = try_catch(&h1, &h2, &end);
+    add_handler(b, G_TRY, 0, end, h1, "Lt.Err;");
+    add_handler(b, G_TRY, 0, h2, h2, NULL);
+    ok(b);
+
+    struct {
+        uint32_t start, end, handler;
+        const char *type;
+        const char *want;
+    } bad[] = {
+        {3, 3, 4, "Lt.Err;", "verify: module t, function g: handler 0: range 3..3 is empty or outside the code (9 bytes)"},
+        {0, 12, 4, "Lt.Err;", "verify: module t, function g: handler 0: range 0..12 is empty or outside the code (9 bytes)"},
+        {1, 3, 4, "Lt.Err;", "verify: module t, function g: handler 0: range 1..3 does not lie on instruction starts"},
+        {0, 2, 4, "Lt.Err;", "verify: module t, function g: handler 0: range 0..2 does not lie on instruction starts"},
+        {0, 3, 5, "Lt.Err;", "verify: module t, function g: handler 0: handler 5 is not an instruction start"},
+        {0, 3, 40, "Lt.Err;", "verify: module t, function g: handler 0: handler 40 is not an instruction start"},
+        {0, 3, 4, "I", "verify: module t, function g: handler 0: type is not a TYPE holding a class descriptor"},
+        {0, 3, 4, "Lt.Rect;", "verify: module t, function g: handler 0: catches t.Rect, which is not an Error"},
+        /* The catch-all handler sees an Error, which has no field code. */
+        {0, 3, 4, NULL, "verify: module t, function g, at 4 (GETF): object: expected t.Err, found Error"},
+        /* A handler entered with the error where code expects an empty stack. */
+        {0, 3, 0, "Lt.Err;", "verify: module t, function g, at 0 (NEW): stack mismatch at join: (t.Err) from 0, () before"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        b = try_catch(&h1, &h2, &end);
+        add_handler(b, G_TRY, bad[i].start, bad[i].end, bad[i].handler, bad[i].type);
+        rejects(b, bad[i].want);
+    }
+
+    /* The same handler reached with two types. */
+    b = try_catch(&h1, &h2, &end);
+    add_handler(b, G_TRY, 0, end, h1, "Lt.Err;");
+    add_handler(b, G_TRY, 0, end, h1, "LValueError;");
+    rejects(b, "verify: module t, function g, at 4 (GETF): stack mismatch at join: (ValueError) from 0, (t.Err) before");
+
+    /* The handler's stack needs room for the error. */
+    b = try_catch(&h1, &h2, &end);
+    add_handler(b, G_TRY, 0, end, h1, "Lt.Err;");
+    b->m->funcs[G_TRY].max_stack = 0;
+    rejects(b, "verify: module t, function g, at 4 (GETF): stack overflow: depth 1 exceeds max_stack 0");
+}
+
+/* ---- the class section -------------------------------------------------------------------- */
+
+Test(verify_obj, class_section_rules)
+{
+    mb *b = shapes();
+    b->m->classes[1].type = ktype(b, "Lother.Rect;");
+    rejects(b, "verify: module t, class other.Rect: class is not named after this module");
+
+    b = shapes();
+    b->m->classes[1].type = ktype(b, "LRect;");
+    rejects(b, "verify: module t, class Rect: name is not of the form module.Class");
+
+    b = shapes();
+    b->m->classes[1].type = ktype(b, "I");
+    rejects(b, "verify: module t, class #1: type is not a TYPE holding a class descriptor");
+
+    b = shapes();
+    b->m->classes[2].type = b->m->classes[1].type;
+    rejects(b, "verify: module t, class t.Rect: class defined twice");
+
+    b = shapes();
+    add_class(b, "Lt.Late;", 0, "Lt.Later;", NULL);
+    add_class(b, "Lt.Later;", 0, NULL, NULL);
+    rejects(b, "verify: module t, class t.Late: base class comes after it in the class section");
+
+    b = shapes();
+    add_class(b, "Lt.Bad;", 0, "Lt.Shape;", NULL);
+    rejects(b, "verify: module t, class t.Bad: base class is an interface");
+
+    b = shapes();
+    add_class(b, "Lt.Bad;", 0, "Lt.Missing;", NULL);
+    rejects(b, "verify: module t, class t.Bad: base class is not defined by this module");
+
+    b = shapes();
+    add_class(b, "Lt.Bad;", 0, NULL, "Lt.Rect;");
+    rejects(b, "verify: module t, class t.Bad: interface names a class");
+
+    b = shapes();
+    add_class(b, "Lt.Bad;", 0, NULL, "LError;");
+    rejects(b, "verify: module t, class t.Bad: interface names a class");
+
+    b = shapes();
+    add_field(b, 0, "x", "I");
+    rejects(b, "verify: module t, class t.Shape: an interface has no fields");
+
+    b = shapes();
+    b->m->classes[0].methods[0].func = 1;
+    rejects(b, "verify: module t, class t.Shape: an interface method has a function");
+
+    b = shapes();
+    b->m->classes[1].methods[0].func = 2; /* Rect.scale is not ()F */
+    rejects(b, "verify: module t, class t.Rect: method function's type is not the signature with this class's receiver");
+
+    b = shapes();
+    b->m->classes[1].methods[0].func = 99;
+    rejects(b, "verify: module t, class t.Rect: method function out of range");
+
+    b = shapes();
+    add_field(b, 1, "w", "I");
+    rejects(b, "verify: module t, class t.Rect: field defined twice");
+
+    b = shapes();
+    add_method(b, 1, "area", "()F", 1);
+    rejects(b, "verify: module t, class t.Rect: method defined twice");
+
+    b = shapes();
+    add_field(b, 1, "c", "^I");
+    rejects(b, "verify: module t, class t.Rect: field type is a cell");
+
+    b = shapes();
+    b->m->classes[1].flags = 0x40;
+    rejects(b, "verify: module t, class t.Rect: unknown flags");
+
+    b = shapes();
+    add_class(b, "Lt.A;", BC_CLASS_INTERFACE, NULL, "Lt.B;");
+    add_class(b, "Lt.B;", BC_CLASS_INTERFACE, NULL, "Lt.A;");
+    rejects(b, "verify: module t, class t.A: interfaces extend each other in a cycle");
+
+    b = shapes();
+    add_class(b, "Lt.I2;", BC_CLASS_INTERFACE, "Lt.Rect;", NULL);
+    rejects(b, "verify: module t, class t.I2: an interface has no base class");
+
+    /* Generic instances may carry another module's name; dots inside <...> do not count. */
+    b = shapes();
+    add_class(b, "Llib.Stack<u.Item>;", 0, NULL, NULL);
+    add_class(b, "Lt.Box<a.b>;", 0, NULL, NULL);
+    ok(b);
+
+    b = shapes();
+    add_class(b, "Lt.x.Y;", 0, NULL, NULL);
+    rejects(b, "verify: module t, class t.x.Y: class is not named after this module");
+}
+
+Test(verify_obj, constants_field_and_method)
+{
+    char want[128];
+    mb *b = with_main();
+    uint16_t k = kmember(b, BC_K_FIELD, "I", "x", "I");
+    snprintf(want, sizeof want, "verify: module t: constant %u: FIELD class is not a TYPE holding a class descriptor", k);
+    rejects(b, want);
+    b = with_main();
+    k = kmember(b, BC_K_FIELD, "La.B;", "x", "^I");
+    snprintf(want, sizeof want, "verify: module t: constant %u: FIELD type is a cell", k);
+    rejects(b, want);
+    b = with_main();
+    k = kmember(b, BC_K_METHOD, "La.B;", "x", "I");
+    snprintf(want, sizeof want, "verify: module t: constant %u: METHOD type is not a function type", k);
+    rejects(b, want);
+    b = with_main();
+    k = kmember(b, BC_K_METHOD, "La.B;", "", "()V");
+    b->m->consts[b->m->consts[k].u.ref.name].u.s.len = 1; /* the name holds its NUL */
+    snprintf(want, sizeof want, "verify: module t: constant %u: METHOD name is not a STR without NUL", k);
+    rejects(b, want);
+}
+
+/* ---- classes of other modules ------------------------------------------------------------- */
+
+static bool env_subtype(void *ctx, const char *sub, const char *super)
+{
+    (void)ctx;
+    return (strcmp(sub, "Lu.Circle;") == 0 && strcmp(super, "Lu.Shape;") == 0) ||
+           (strcmp(sub, "Lu.Base;") == 0 && strcmp(super, "Lu.Shape;") == 0);
+}
+
+Test(verify_obj, environment_answers_for_other_modules)
+{
+    verify_env env = {NULL, env_subtype};
+    for (int with = 0; with < 2; with++) {
+        mb *b = with_main();
+        add_class(b, "Lt.Mine;", 0, "Lu.Base;", NULL);
+        code *c = fresh();
+        E(c, OP_LOAD, 0);
+        E(c, OP_STORE, 1);
+        E(c, OP_NEW, ktype(b, "Lt.Mine;"));
+        E(c, OP_STORE, 1); /* t.Mine extends u.Base, a u.Shape */
+        E(c, OP_RET);
+        add_fn(b, "f", "(Lu.Circle;)V", "Lu.Circle; Lu.Shape;", 1, c);
+        holt_buf err;
+        buf_init(&err);
+        int rc = verify_module_env(b->m, with ? &env : NULL, &err);
+        if (with)
+            cr_assert_eq(rc, 0, "%s", err.data);
+        else
+            cr_assert_str_eq(err.data, "verify: module t, function f, at 3 (STORE): expected u.Shape, found u.Circle");
+        buf_free(&err);
+        done(b);
+    }
+}
+
+/* ---- stack maps ----------------------------------------------------------------------------- */
+
+Test(verify_obj, stack_maps)
+{
+    mb *b = shapes();
+    code *c = fresh();
+    E(c, OP_IIMM, 1);                          /* 0: () */
+    E(c, OP_KSTR, kstr(b, "s"));               /* 5: (I) */
+    uint32_t at = E(c, OP_NEW, ktype(b, "Lt.Rect;")); /* 8: (I S) */
+    E(c, OP_POP);                              /* 11: (I S R) */
+    E(c, OP_POP);
+    E(c, OP_POP);
+    E(c, OP_RET);
+    E(c, OP_NOP);                              /* unreachable */
+    E(c, OP_RET);
+    uint16_t g = add_fn(b, "g", "()V", "", 3, c);
+    holt_buf err;
+    buf_init(&err);
+    cr_assert_eq(verify_module(b->m, &err), 0, "%s", err.data);
+    vm_stackmap sm;
+    cr_assert_eq(verify_stack_map(b->m, g, &sm), 0);
+    cr_assert_eq(sm.code_len, c->n);
+    cr_assert_eq(sm.words[sm.at[0]], 0);
+    cr_assert_eq(sm.words[sm.at[5]], 1);
+    cr_assert_eq(sm.words[sm.at[5] + 1], 0);
+    cr_assert_eq(sm.words[sm.at[at]], 2);
+    cr_assert_eq(sm.words[sm.at[at] + 1], 2); /* slot 1, the str */
+    cr_assert_eq(sm.words[sm.at[11]], 3);
+    cr_assert_eq(sm.words[sm.at[11] + 1], 6);
+    cr_assert_eq(sm.at[1], UINT32_MAX);      /* not an instruction start */
+    cr_assert_eq(sm.at[c->n - 2], UINT32_MAX); /* unreachable */
+    vm_stackmap_free(&sm);
+    cr_assert_eq(verify_stack_map(b->m, 99, &sm), -1);
+    vm_stackmap_free(&sm);
+    buf_free(&err);
+    done(b);
+}
+
+Test(verify_obj, stack_maps_cover_handlers_and_deep_stacks)
+{
+    uint32_t h1, h2, end;
+    mb *b = try_catch(&h1, &h2, &end);
+    add_handler(b, G_TRY, 0, end, h1, "Lt.Err;");
+    vm_stackmap sm;
+    cr_assert_eq(verify_stack_map(b->m, G_TRY, &sm), 0);
+    cr_assert_eq(sm.words[sm.at[h1]], 1);
+    cr_assert_eq(sm.words[sm.at[h1] + 1], 1);
+    vm_stackmap_free(&sm);
+    done(b);
+
+    /* 40 slots: two words of bits; strings at the odd slots. */
+    b = with_main();
+    code *c = fresh();
+    uint16_t s = kstr(b, "x");
+    for (int i = 0; i < 40; i++)
+        i % 2 ? E(c, OP_KSTR, s) : E(c, OP_IIMM, i);
+    uint32_t last = c->n;
+    for (int i = 0; i < 40; i++)
+        E(c, OP_POP);
+    E(c, OP_RET);
+    uint16_t f = add_fn(b, "f", "()V", "", 40, c);
+    cr_assert_eq(verify_stack_map(b->m, f, &sm), 0);
+    const uint32_t *w = sm.words + sm.at[last];
+    cr_assert_eq(w[0], 40);
+    cr_assert_eq(w[1], 0xAAAAAAAAu);
+    cr_assert_eq(w[2], 0xAAu);
+    vm_stackmap_free(&sm);
+    done(b);
 }
