@@ -93,6 +93,17 @@ void *ast_alloc(ast_arena *a, size_t size)
     return p;
 }
 
+void *ast_grow(ast_arena *a, void *items, int n, int *cap, size_t elem)
+{
+    if (n < *cap)
+        return items;
+    *cap = *cap ? 2 * *cap : 4;
+    void *v = ast_alloc(a, (size_t)*cap * elem);
+    if (n)
+        memcpy(v, items, (size_t)n * elem);
+    return v;
+}
+
 const char *ast_strdup(ast_arena *a, const char *s, size_t len)
 {
     char *p = ast_alloc(a, len + 1);

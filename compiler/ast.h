@@ -189,6 +189,9 @@ ast_arena *ast_arena_new(void);
 void ast_arena_free(ast_arena *a);
 /* Zeroed memory that lives as long as the arena. Never returns NULL (aborts on host OOM). */
 void *ast_alloc(ast_arena *a, size_t size);
+/* Room for one more item in the arena array items[0..n) of *cap items of size elem: items
+ * itself, or a copy twice as large (4 items the first time), with *cap updated. */
+void *ast_grow(ast_arena *a, void *items, int n, int *cap, size_t elem);
 /* A NUL-terminated copy of s[0..len) in the arena. */
 const char *ast_strdup(ast_arena *a, const char *s, size_t len);
 /* The interned copy of s[0..len): equal strings give the same pointer. Every name the parser

@@ -43,6 +43,18 @@ static void set_message(cg *g)
 
 static const htype *str_ty(cg *g) { return ty_basic(g->c->types, TY_STR); }
 
+/* The init of a built-in error class on the object on the stack (e's one argument, the
+ * message): there is no function to call, only the field to set. */
+static void builtin_init(cg *g, ast_node *e)
+{
+    const htype *s = str_ty(g);
+    push_args(g, e, &s, 1);
+    if (cg__off(g))
+        return;
+    cg__at(g, e);
+    set_message(g);
+}
+
 void cg__class_call(cg *g, ast_node *e)
 {
     call_info *ci = e->call;
@@ -53,12 +65,7 @@ void cg__class_call(cg *g, ast_node *e)
         cg__op_u16(g, OP_NEW, cg__k_type(g, c->ty), 0, 1);
         cg__op(g, OP_DUP, 0, 1);
         if (c->is_builtin) {
-            const htype *s = str_ty(g);
-            push_args(g, e, &s, 1);
-            if (cg__off(g))
-                return;
-            cg__at(g, e);
-            set_message(g);
+            builtin_init(g, e);
             return;
         }
         const htype *t = c->init->ty;
@@ -72,12 +79,7 @@ void cg__class_call(cg *g, ast_node *e)
     case CALL_SUPER: {
         cg__expr(g, ci->receiver);
         if (!ci->method && c->is_builtin) {
-            const htype *s = str_ty(g);
-            push_args(g, e, &s, 1);
-            if (cg__off(g))
-                return;
-            cg__at(g, e);
-            set_message(g);
+            builtin_init(g, e);
             return;
         }
         const ast_fn *fn = ci->method ? ci->method->fn : c->init;
@@ -145,17 +147,9 @@ void cg__field_assign(cg *g, ast_node *s, int op)
         cg__at(g, s);
         cg__op(g, OP_DUP, 0, 1);
         cg__op_u16(g, OP_GETF, field_const(g, f), 1, 1);
-        cg__expr(g, s->b);
-        if (cg__off(g))
-            return;
-        cg__at(g, s);
-        cg__op(g, (bc_op)op, 2, 1);
-    } else {
-        cg__expr_to(g, s->b, f->ty);
-        if (cg__off(g))
-            return;
-        cg__at(g, s);
     }
+    if (!cg__assign_rhs(g, s, op, f->ty))
+        return;
     cg__op_u16(g, OP_SETF, field_const(g, f), 2, 0);
 }
 

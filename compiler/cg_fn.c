@@ -123,17 +123,9 @@ void cg__assign_captured(cg *g, ast_node *s, const sym *v, int op)
     if (op >= 0) {
         load(g, v->cell_slot);
         cg__op(g, OP_CGET, 1, 1);
-        cg__expr(g, s->b);
-        if (cg__off(g))
-            return;
-        cg__at(g, s);
-        cg__op(g, (bc_op)op, 2, 1);
-    } else {
-        cg__expr_to(g, s->b, v->ty);
-        if (cg__off(g))
-            return;
-        cg__at(g, s);
     }
+    if (!cg__assign_rhs(g, s, op, v->ty))
+        return;
     cg__op(g, OP_CSET, 2, 0);
 }
 

@@ -622,13 +622,26 @@ int check__self_param(check_cx *cx, ast_fn *fn, ast_node *decl)
 /* ---- names of classes -------------------------------------------------------------------------- */
 
 /* The class a name or a module member names (`Rect`, `util.Point`), or NULL; reports nothing. */
+/* The class a generic class named with type arguments at n stands for: its instance. */
+static cls_info *instance_named(check_cx *cx, ast_node *n, cls_info *ci)
+{
+    if (ci->ty || !ci->decl || ci->decl->u.cls->type_params.n == 0)
+        return ci;
+    if (n->list.n == 0) {
+        check__error(cx, n->line, n->col, "generic class '%s' needs type arguments: %s<...>", ci->name, ci->name);
+        return ci;
+    }
+    const htype *t = check__instance_of(cx, ci, &n->list, n);
+    return t->kind == TY_CLASS && t->cls ? t->cls : ci;
+}
+
 static cls_info *class_named(check_cx *cx, ast_node *n)
 {
     if (n->kind == E_NAME) {
         sym *y = check__lookup(cx, n->name);
         if (y && y->kind == SYM_CLASS && y->cls) {
             n->sym = y;
-            return y->cls;
+            return instance_named(cx, n, y->cls);
         }
         return NULL;
     }
@@ -641,7 +654,7 @@ static cls_info *class_named(check_cx *cx, ast_node *n)
             n->a->sym = ms;
             n->a->ty = ty_basic(cx->types, TY_MODULE);
             n->member = y;
-            return y->cls;
+            return instance_named(cx, n, y->cls);
         }
     }
     return NULL;
@@ -771,6 +784,20 @@ static void args_against(check_cx *cx, ast_node *n, const char *name, const htyp
         check__expect(cx, &n->list.items[i], params[i]);
 }
 
+/* The end of call n of method m named by callee (E_MEMBER): record the member and check the
+ * arguments against its parameters; the call's type. */
+static const htype *method_call(check_cx *cx, ast_node *n, ast_node *callee, cls_member *m)
+{
+    callee->cmem = m;
+    callee->ty = m->ty;
+    if (m->ty->kind != TY_FN) {
+        loose(cx, n);
+        return cx->t_error;
+    }
+    args_against(cx, n, m->name, m->ty->params, m->ty->nparams);
+    return m->ty->ret;
+}
+
 static call_info *new_call(check_cx *cx, ast_node *n, call_kind kind, cls_info *ci, cls_member *m)
 {
     call_info *c = ast_alloc(cx->arena, sizeof *c);
@@ -844,14 +871,7 @@ static const htype *super_call(check_cx *cx, ast_node *n, ast_node *callee)
     }
     call_info *c = new_call(cx, n, CALL_SUPER, m->owner, m);
     c->receiver = sup;
-    callee->cmem = m;
-    callee->ty = m->ty;
-    if (m->ty->kind != TY_FN) {
-        loose(cx, n);
-        return cx->t_error;
-    }
-    args_against(cx, n, m->name, m->ty->params, m->ty->nparams);
-    return m->ty->ret;
+    return method_call(cx, n, callee, m);
 }
 
 bool check__class_call(check_cx *cx, ast_node *n, ast_node *callee, const htype **res)
@@ -864,6 +884,11 @@ bool check__class_call(check_cx *cx, ast_node *n, ast_node *callee, const htype 
     cls_info *named = a->ty ? NULL : class_named(cx, a);
     if (named) {
         a->ty = named->ty ? named->ty : cx->t_error;
+        if (!named->ty) { /* a generic class without its type arguments: reported */
+            loose(cx, n);
+            *res = cx->t_error;
+            return true;
+        }
         cls_member *m = find_member(named, callee->name);
         if (!m || !m->is_method) {
             check__error(cx, callee->line, callee->col, "'%s' has no static function '%s'", named->name, callee->name);
@@ -879,15 +904,7 @@ bool check__class_call(check_cx *cx, ast_node *n, ast_node *callee, const htype 
             return true;
         }
         new_call(cx, n, CALL_STATIC, m->owner, m);
-        callee->cmem = m;
-        callee->ty = m->ty;
-        if (m->ty->kind != TY_FN) {
-            loose(cx, n);
-            *res = cx->t_error;
-            return true;
-        }
-        args_against(cx, n, m->name, m->ty->params, m->ty->nparams);
-        *res = m->ty->ret;
+        *res = method_call(cx, n, callee, m);
         return true;
     }
     const htype *t = check__value(cx, &callee->a, NULL);
@@ -918,15 +935,7 @@ bool check__class_call(check_cx *cx, ast_node *n, ast_node *callee, const htype 
     }
     call_info *c = new_call(cx, n, CALL_VIRTUAL, ci, m);
     c->receiver = callee->a;
-    callee->cmem = m;
-    callee->ty = m->ty;
-    if (m->ty->kind != TY_FN) {
-        loose(cx, n);
-        *res = cx->t_error;
-        return true;
-    }
-    args_against(cx, n, m->name, m->ty->params, m->ty->nparams);
-    *res = m->ty->ret;
+    *res = method_call(cx, n, callee, m);
     return true;
 }
 
@@ -943,12 +952,14 @@ bool check__class_member(check_cx *cx, ast_node *n, const htype **res)
     cls_info *named = a->ty ? NULL : class_named(cx, a);
     if (named) {
         a->ty = named->ty ? named->ty : cx->t_error;
+        *res = cx->t_error;
+        if (!named->ty) /* a generic class without its type arguments: reported */
+            return true;
         cls_member *m = find_member(named, n->name);
         if (m && m->is_method && m->is_static)
             check__error(cx, n->line, n->col, "static function '%s.%s' must be called", named->name, n->name);
         else
             check__error(cx, n->line, n->col, "'%s' has no static member '%s'", named->name, n->name);
-        *res = cx->t_error;
         return true;
     }
     const htype *t = check__value(cx, &n->a, NULL);

@@ -100,14 +100,8 @@ static void make_cell(check_cx *cx, sym *root, fn_cx *owner)
     cx->fn = saved;
     if (!bound_by_statement(root, owner)) {
         ast_fn *fn = owner->fn;
-        if (fn->nparam_cells == fn->param_cells_cap) {
-            int cap = fn->param_cells_cap ? 2 * fn->param_cells_cap : 4;
-            sym **v = ast_alloc(cx->arena, (size_t)cap * sizeof *v);
-            if (fn->nparam_cells)
-                memcpy(v, fn->param_cells, (size_t)fn->nparam_cells * sizeof *v);
-            fn->param_cells = v;
-            fn->param_cells_cap = cap;
-        }
+        fn->param_cells = ast_grow(cx->arena, fn->param_cells, fn->nparam_cells, &fn->param_cells_cap,
+                                   sizeof *fn->param_cells);
         fn->param_cells[fn->nparam_cells++] = root;
     }
 }

@@ -472,6 +472,20 @@ static const sym *target_sym(const ast_node *t)
     return NULL;
 }
 
+bool cg__assign_rhs(cg *g, ast_node *s, int op, const htype *ty)
+{
+    if (op >= 0)
+        cg__expr(g, s->b);
+    else
+        cg__expr_to(g, s->b, ty);
+    if (cg__off(g))
+        return false;
+    cg__at(g, s);
+    if (op >= 0)
+        cg__op(g, (bc_op)op, 2, 1);
+    return true;
+}
+
 static void assign(cg *g, ast_node *s)
 {
     ast_node *t = s->a;
@@ -513,11 +527,8 @@ static void assign(cg *g, ast_node *s)
         load_local(g, h);
         load_local(g, h + 1);
         cg__op(g, cg__index_get(ck), 2, 1);
-        cg__expr(g, s->b);
-        if (cg__off(g))
+        if (!cg__assign_rhs(g, s, o, elem))
             return;
-        cg__at(g, s);
-        cg__op(g, (bc_op)o, 2, 1);
         cg__op(g, set, 3, 0);
         return;
     }
@@ -537,17 +548,9 @@ static void assign(cg *g, ast_node *s)
     if (compound) {
         cg__at(g, s);
         cg__sym_access(g, t, v, false);
-        cg__expr(g, s->b);
-        if (cg__off(g))
-            return;
-        cg__at(g, s);
-        cg__op(g, (bc_op)o, 2, 1);
-    } else {
-        cg__expr_to(g, s->b, v->ty);
-        if (cg__off(g))
-            return;
-        cg__at(g, s);
     }
+    if (!cg__assign_rhs(g, s, o, v->ty))
+        return;
     cg__sym_access(g, t, v, true);
 }
 

@@ -119,6 +119,10 @@ void cg__is_as(cg *g, ast_node *e);
 
 /* Generate a statement. */
 void cg__stmt(cg *g, ast_node *s);
+/* The value an assignment s stores: its right-hand side converted to ty, or, for a compound
+ * one (op: its arithmetic opcode, else -1), the target's old value, already pushed, op the
+ * right-hand side. False when code generation stopped. */
+bool cg__assign_rhs(cg *g, ast_node *s, int op, const htype *ty);
 
 /* ---- cg_fn.c: function values and closures -------------------------------------------------- */
 

@@ -238,14 +238,7 @@ const htype *check__instance(check_cx *cx, cls_info *gen, const htype *const *ta
     buf_printf(&q, "%s.%s", gen->module ? gen->module->name : cx->m->name, name);
     ci->ty = ty_class(cx->types, q.data, name, ci);
     buf_free(&q);
-    if (gen->ninstances == gen->capinstances) {
-        int cap = gen->capinstances ? gen->capinstances * 2 : 4;
-        cls_info **v = ast_alloc(cx->arena, (size_t)cap * sizeof *v);
-        if (gen->ninstances)
-            memcpy(v, gen->instances, (size_t)gen->ninstances * sizeof *v);
-        gen->instances = v;
-        gen->capinstances = cap;
-    }
+    gen->instances = ast_grow(cx->arena, gen->instances, gen->ninstances, &gen->capinstances, sizeof *gen->instances);
     gen->instances[gen->ninstances++] = ci;
     /* Registered before it is resolved, so that its members may name it again. */
     check__with_bindings(cx, ci, resolve_instance, ci);

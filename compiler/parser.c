@@ -316,14 +316,16 @@ static void restore(parser *p, saved s)
     p->spec_fail = s.spec_fail;
 }
 
-/* Try `<types>` followed by what `follow` accepts; on failure nothing is consumed. */
+/* Try `<types>`, followed by `(` or `.` when need_call (a call, `Stack<int>()`, or a static
+ * function, `Stack<int>.make()`); on failure nothing is consumed. */
 static bool try_type_args(parser *p, ast_list *l, bool need_call)
 {
     saved s = save(p);
     ast_list tmp = {0};
     p->spec = true;
     p->spec_fail = false;
-    bool ok = parse_type_args(p, &tmp) && !p->spec_fail && (!need_call || check(p, TOK_LPAREN));
+    bool ok = parse_type_args(p, &tmp) && !p->spec_fail &&
+              (!need_call || check(p, TOK_LPAREN) || check(p, TOK_DOT));
     if (!ok) {
         restore(p, s);
         return false;

@@ -476,7 +476,6 @@ void holt_print_stats(holt_vm *vm)
         buf_printf(&b, "%-22s %20llu\n", hm_stat_names[i], (unsigned long long)vm->m.stats[i]);
     for (int i = 0; i < TRAP__COUNT; i++)
         buf_printf(&b, "trap %-17s %20llu\n", trap_names[i], (unsigned long long)vm->m.trap_counts[i]);
-    buf_printf(&b, "%-22s %20llu\n", "heap_bytes_allocated", (unsigned long long)vm->heap.bytes_allocated);
     host_write(vm, 2, b.data, b.len);
     buf_free(&b);
 }

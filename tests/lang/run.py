@@ -20,15 +20,13 @@ Expectation comments (anywhere on a line, after the code or alone):
   // flags: --X --Y        extra holt flags for this test
   // program: PATH         run PATH (relative to this file) instead of this file
   // skip: REASON          do not run this test
-  // gcstress: run         run this test in gcstress mode even though it is under limit/
-  // gcstress: skip        do not run this test in gcstress mode (too big for it)
+  // gcstress: skip WHY    do not run this test in gcstress mode, and why (too big for it)
 A test without `expect error` must leave standard error empty.
 
 Modes add holt flags: default (none), switch (--interp=switch), gcstress (--gc-stress).
 In gcstress mode every allocating instruction collects garbage, so a program's time grows
-with (allocations x live data): tests under a folder named limit/, big by design, are
-skipped there unless they say `// gcstress: run`, and so is any test that says
-`// gcstress: skip`.
+with (allocations x live data): the few tests that keep a very large live set while they
+allocate say `// gcstress: skip WHY`.
 With --hbc, each program is first compiled with `holt build FILE -o OUT.hbc` (twice, and the
 two outputs must be byte-identical), then the .hbc runs and must meet the same expectations.
 When the build itself fails, its status and output are compared with the expectations instead
@@ -76,7 +74,7 @@ class Test:
         self.flags = []                # extra holt flags
         self.program = None            # another program to run instead of this file
         self.skip = None               # reason to skip
-        self.gcstress = None           # 'run' or 'skip' in gcstress mode; None: by folder
+        self.gcstress = None           # why to skip this test in gcstress mode, or None
         self.is_test = False           # has at least one expectation
         self.problems = []             # malformed directives
 
@@ -115,10 +113,11 @@ class Test:
             elif kind == 'skip':
                 self.skip = text.strip() or 'skipped'
             elif kind == 'gcstress':
-                if text.strip() in ('run', 'skip'):
-                    self.gcstress = text.strip()
+                word, _, why = text.strip().partition(' ')
+                if word == 'skip' and why.strip():
+                    self.gcstress = why.strip()
                 else:
-                    self.problems.append('line %d: "gcstress:" takes "run" or "skip", not %r'
+                    self.problems.append('line %d: "gcstress:" takes "skip REASON", not %r'
                                          % (n, text))
         if self.errors and self.exit is None:
             self.problems.append('a test with "expect error" must give "expect exit"')
@@ -210,9 +209,8 @@ def run_test(test, holt, mode, hbc, scale):
         return 'fail', '; '.join(test.problems)
     if test.skip:
         return 'skip', test.skip
-    if mode == 'gcstress' and (test.gcstress == 'skip' or
-                               (test.is_limit() and test.gcstress != 'run')):
-        return 'skip', 'too big to collect at every allocation'
+    if mode == 'gcstress' and test.gcstress:
+        return 'skip', test.gcstress
     cwd, name = test.target()
     stdin = ('\n'.join(test.stdin) + '\n').encode('utf-8', errors='surrogateescape') \
         if test.stdin is not None else b''

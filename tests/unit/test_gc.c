@@ -8,50 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bare_vm.h"
 #include "gc.h"
-#include "rt.h"
-#include "state.h"
 #include "vm.h"
 
+/* A VM of `mem` bytes, collecting at every allocation when `stress` (bare_vm.h); free it
+ * with holt_free. */
 static holt_vm *new_vm(uint64_t mem, bool stress)
 {
-    holt_vm *vm = calloc(1, sizeof *vm);
-    cr_assert_not_null(vm);
-    vm->cfg.mem_bytes = mem;
-    vm->cfg.gc_stress = stress;
-    buf_init(&vm->trace);
-    cr_assert_eq(hm_init(&vm->m, mem), 0);
-    cr_assert_eq(rt_init(vm), 0);
-    return vm;
-}
-
-static void free_vm(holt_vm *vm)
-{
-    buf_free(&vm->trace);
-    rt_destroy(vm);
-    hm_destroy(&vm->m);
-    free(vm);
-}
-
-/* Run `stmt` inside a protected region; the status (RT_OK, RT_THROWN or RT_EXITED). */
-#define CATCH(vm, stmt)                                                                        \
-    ({                                                                                         \
-        rt_catch c_ = {.prev = (vm)->catcher};                                                 \
-        (vm)->catcher = &c_;                                                                   \
-        if (setjmp(c_.jb) == 0) {                                                              \
-            stmt;                                                                              \
-        }                                                                                      \
-        (vm)->catcher = c_.prev;                                                               \
-        c_.status;                                                                             \
-    })
-
-static void expect_str(holt_vm *vm, gaddr s, const char *want)
-{
-    cr_assert_neq(s, 0);
-    uint64_t n;
-    char *got = rt_str_dup(vm, s, &n);
-    cr_assert_str_eq(got, want);
-    free(got);
+    return bare_vm_new((holt_config){.mem_bytes = mem, .gc_stress = stress});
 }
 
 static gaddr str(holt_vm *vm, const char *s) { return rt_str_cstr(vm, s); }
@@ -119,7 +84,7 @@ Test(gc, rooted_objects_survive_and_garbage_is_reused)
         garbage(vm, 3);
     cr_assert_leq(heap_bytes(vm), before);
     rt_root_pop(vm, 1);
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(gc, unreachable_cycles_are_freed_and_reachable_ones_kept)
@@ -148,7 +113,7 @@ Test(gc, unreachable_cycles_are_freed_and_reachable_ones_kept)
     rt_root_pop(vm, 1);
     vm_collect(vm);
     cr_assert_not(gc__is_object(vm, a));
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(gc, a_long_chain_is_marked_without_recursion)
@@ -172,7 +137,7 @@ Test(gc, a_long_chain_is_marked_without_recursion)
     cr_assert_eq(n, 1000000);
     cr_assert_eq(sum, 999999ull * 1000000 / 2);
     rt_root_pop(vm, 1);
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(gc, free_lists_serve_the_sizes_freed)
@@ -201,7 +166,7 @@ Test(gc, free_lists_serve_the_sizes_freed)
     for (int i = 0; i < 2000; i += 2)
         cr_assert_eq(hm_ld64(&vm->m, get_slot(vm, keep, (uint64_t)i / 2) + 8), (uint64_t)i);
     rt_root_pop(vm, 1);
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(gc, large_objects_come_from_free_blocks_and_the_heap_shrinks)
@@ -229,7 +194,7 @@ Test(gc, large_objects_come_from_free_blocks_and_the_heap_shrinks)
     cr_assert_geq(vm->m.stats[HM_STAT_gc_peak_heap], 32u << 20);
     /* Memory above the top faults again. */
     cr_assert_eq(CATCH(vm, hm_st64(&vm->m, vm->m.base + (16 << 20), 1)), RT_THROWN);
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(gc, maps_lists_cells_and_closures_are_traced)
@@ -281,7 +246,7 @@ Test(gc, maps_lists_cells_and_closures_are_traced)
     cr_assert(gc__is_object(vm, cc));
     expect_str(vm, rt_list_get(vm, hm_ld64(&vm->m, cc + 8), 0), "in a cell");
     rt_root_pop(vm, 2);
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(gc, values_that_are_not_objects_are_ignored)
@@ -310,7 +275,7 @@ Test(gc, values_that_are_not_objects_are_ignored)
         cr_assert(gc__is_object(vm, get_slot(vm, shorts, i)));
     rt_root_pop(vm, 1);
     rt_root_pop(vm, 1);
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(gc, budget_follows_the_live_size_and_stress_collects_always)
@@ -324,7 +289,7 @@ Test(gc, budget_follows_the_live_size_and_stress_collects_always)
     cr_assert_not(rt_gc_due(&vm->heap));
     cr_assert_geq(vm->heap.budget, 8u << 20);
     rt_root_pop(vm, 1);
-    free_vm(vm);
+    holt_free(vm);
 
     vm = new_vm(16 << 20, true);
     cr_assert_eq(vm->heap.budget, 1);
@@ -333,7 +298,7 @@ Test(gc, budget_follows_the_live_size_and_stress_collects_always)
     vm_collect(vm);
     cr_assert_eq(vm->heap.budget, 1);
     cr_assert_not(rt_gc_due(&vm->heap));
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(gc, counters_add_up)
@@ -348,7 +313,7 @@ Test(gc, counters_add_up)
     cr_assert_eq(vm->m.stats[HM_STAT_gc_cycles], 2);
     cr_assert_gt(vm->m.stats[HM_STAT_gc_live], 0); /* the runtime's own objects */
     cr_assert_geq(vm->m.stats[HM_STAT_gc_peak_heap], vm->m.stats[HM_STAT_gc_live]);
-    free_vm(vm);
+    holt_free(vm);
 }
 
 /* Random graphs: a root array of 64 slots; each step allocates a node (an array of 3 slots
@@ -389,7 +354,7 @@ Test(gc, stress_random_graphs)
     /* Bounded memory: the heap is far smaller than the 40 * 5000 * 64 bytes allocated. */
     cr_assert_lt(heap_bytes(vm), 8u << 20);
     rt_root_pop(vm, 1);
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(gc, roots_pop_in_order)
@@ -405,7 +370,7 @@ Test(gc, roots_pop_in_order)
     cr_assert_not(gc__is_object(vm, b));
     rt_root_pop(vm, 5);
     cr_assert_eq(vm->nroots, 0);
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(gc, released_pages_read_as_zero_and_shrunk_ones_fault)
@@ -454,7 +419,7 @@ Test(gc, out_of_memory_with_garbage_makes_a_collection_due)
     /* ...and after it the memory is there again. */
     for (int i = 0; i < 40; i++)
         cr_assert_eq(CATCH(vm, rt_alloc(vm, RT_T_ARRAY_RAW, 64 << 10)), RT_OK);
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(gc, a_collection_before_anything_is_allocated_is_harmless)

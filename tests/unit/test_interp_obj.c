@@ -2,512 +2,17 @@
  * itables, fields, closures and cells, is/as, exceptions with handlers, traces kept across
  * rethrows, to_str, and the link errors of classes.
  *
- * Modules are assembled by hand with the assembler of test_interp.c (copied: each test
- * program is its own executable), extended with class sections, exception tables, member
- * constants and captures. Interpreter tests run with both dispatch methods (BOTH). */
+ * Modules are assembled by hand with the assembler of bc_asm.h (shared with test_interp.c):
+ * class sections, exception tables, member constants and captures. Interpreter tests run with
+ * both dispatch methods (BOTH). */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vm.h"
-
-/* Not every helper of the shared assembler is used by these tests. */
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wunused-const-variable"
-/* ---- a small assembler ------------------------------------------------------------------------ */
-
-static const char *const operand_letters[OP__COUNT] = {
-#define OP(name, operands, pops, pushes, doc) [OP_##name] = operands,
-#include "opcodes.def"
-#undef OP
-};
-
-static const char *const op_names[OP__COUNT] = {
-#define OP(name, operands, pops, pushes, doc) [OP_##name] = #name,
-#include "opcodes.def"
-#undef OP
-};
-
-#define AS_MAX_LABELS 64
-#define AS_MAX_FIXUPS 256
-
-typedef struct {
-    bc_module *m;
-    uint32_t kcap;                /* consts allocated */
-    uint16_t fcap;                /* funcs allocated */
-    int cur;                      /* function being assembled, -1 when none */
-    holt_buf code;                /* its code */
-    bc_line *lines;               /* its line table */
-    uint32_t nlines;
-    uint32_t line;                /* current source line */
-    uint16_t max_stack;           /* max_stack to record */
-    uint32_t label_at[AS_MAX_LABELS];
-    int nlabels;
-    struct {
-        uint32_t insn, at;        /* the jump's opcode offset and its operand offset */
-        int label;
-    } fix[AS_MAX_FIXUPS];
-    int nfix;
-} as_t;
-
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    memcpy(p, s, n);
-    return p;
-}
-
-static as_t *as_new(const char *name, const char *path)
-{
-    as_t *a = calloc(1, sizeof *a);
-    a->m = calloc(1, sizeof *a->m);
-    a->m->name = dup_str(name);
-    a->m->path = dup_str(path);
-    a->kcap = 16;
-    a->m->consts = calloc(a->kcap, sizeof *a->m->consts);
-    a->m->nconsts = 1;
-    a->cur = -1;
-    buf_init(&a->code);
-    return a;
-}
-
-static uint16_t as_const(as_t *a, bc_const c)
-{
-    if (a->m->nconsts == a->kcap) {
-        a->kcap *= 2;
-        a->m->consts = realloc(a->m->consts, a->kcap * sizeof *a->m->consts);
-    }
-    a->m->consts[a->m->nconsts] = c;
-    return (uint16_t)a->m->nconsts++;
-}
-
-static uint16_t as_str(as_t *a, const char *s)
-{
-    for (uint32_t i = 1; i < a->m->nconsts; i++)
-        if (a->m->consts[i].tag == BC_K_STR && strcmp(a->m->consts[i].u.s.bytes, s) == 0)
-            return (uint16_t)i;
-    bc_const c = {.tag = BC_K_STR};
-    c.u.s.len = (uint32_t)strlen(s);
-    c.u.s.bytes = dup_str(s);
-    return as_const(a, c);
-}
-
-/* A STR constant with arbitrary bytes (NUL and high bytes allowed); never shared. */
-static uint16_t as_bytes(as_t *a, const char *s, uint32_t len)
-{
-    bc_const c = {.tag = BC_K_STR};
-    c.u.s.len = len;
-    c.u.s.bytes = malloc(len + 1);
-    memcpy(c.u.s.bytes, s, len);
-    c.u.s.bytes[len] = 0;
-    return as_const(a, c);
-}
-
-static uint16_t as_type(as_t *a, const char *desc)
-{
-    uint16_t s = as_str(a, desc);
-    for (uint32_t i = 1; i < a->m->nconsts; i++)
-        if (a->m->consts[i].tag == BC_K_TYPE && a->m->consts[i].u.desc == s)
-            return (uint16_t)i;
-    return as_const(a, (bc_const){.tag = BC_K_TYPE, .u.desc = s});
-}
-
-static uint16_t as_int(as_t *a, int64_t v) { return as_const(a, (bc_const){.tag = BC_K_INT, .u.i = v}); }
-static uint16_t as_flt(as_t *a, double v) { return as_const(a, (bc_const){.tag = BC_K_FLOAT, .u.f = v}); }
-
-static uint16_t as_mod(as_t *a, const char *name)
-{
-    uint16_t s = as_str(a, name);
-    for (uint32_t i = 1; i < a->m->nconsts; i++)
-        if (a->m->consts[i].tag == BC_K_MODULE && a->m->consts[i].u.mod.name == s)
-            return (uint16_t)i;
-    bc_const c = {.tag = BC_K_MODULE};
-    c.u.mod.name = s;
-    return as_const(a, c);
-}
-
-static uint16_t as_ref(as_t *a, int tag, const char *mod, const char *name, const char *desc)
-{
-    bc_const c = {.tag = (uint8_t)tag};
-    c.u.ref.module = mod ? as_mod(a, mod) : 0;
-    c.u.ref.name = as_str(a, name);
-    c.u.ref.type = as_type(a, desc);
-    return as_const(a, c);
-}
-#define as_func(a, mod, name, desc) as_ref(a, BC_K_FUNC, mod, name, desc)
-#define as_glob(a, mod, name, desc) as_ref(a, BC_K_GLOBAL, mod, name, desc)
-#define as_native(a, name, desc) as_ref(a, BC_K_NATIVE, NULL, name, desc)
-
-static uint16_t as_global(as_t *a, const char *name, const char *desc, uint16_t flags)
-{
-    bc_module *m = a->m;
-    m->globals = realloc(m->globals, (m->nglobals + 1) * sizeof *m->globals);
-    m->globals[m->nglobals] = (bc_global){as_str(a, name), as_type(a, desc), flags};
-    return m->nglobals++;
-}
-
-/* Begin a function; `locals` lists every local's descriptor (parameters first), separated by
- * spaces. Returns its index. */
-static uint16_t as_fn(as_t *a, const char *name, const char *desc, uint16_t nparams, const char *locals)
-{
-    bc_module *m = a->m;
-    cr_assert_eq(a->cur, -1, "as_fn inside a function");
-    if (m->nfuncs == a->fcap) {
-        a->fcap = a->fcap ? 2 * a->fcap : 8;
-        m->funcs = realloc(m->funcs, a->fcap * sizeof *m->funcs);
-    }
-    bc_function *f = &m->funcs[m->nfuncs];
-    memset(f, 0, sizeof *f);
-    f->name = as_str(a, name);
-    f->type = as_type(a, desc);
-    f->nparams = nparams;
-    f->local_types = calloc(64, sizeof *f->local_types);
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", locals);
-    for (char *t = strtok(buf, " "); t; t = strtok(NULL, " "))
-        f->local_types[f->nlocals++] = as_type(a, t);
-    a->cur = m->nfuncs++;
-    buf_reset(&a->code);
-    a->lines = NULL;
-    a->nlines = 0;
-    a->line = 1;
-    a->max_stack = 16;
-    a->nlabels = a->nfix = 0;
-    return (uint16_t)a->cur;
-}
-
-static uint16_t as_main(as_t *a)
-{
-    a->m->main = (uint16_t)a->m->nfuncs;
-    return as_fn(a, "<main>", "()V", 0, "");
-}
-
-static void as_line(as_t *a, uint32_t line) { a->line = line; }
-
-static int as_label(as_t *a)
-{
-    cr_assert_lt(a->nlabels, AS_MAX_LABELS);
-    a->label_at[a->nlabels] = UINT32_MAX;
-    return a->nlabels++;
-}
-
-static void as_bind(as_t *a, int label) { a->label_at[label] = (uint32_t)a->code.len; }
-
-/* Emit one instruction; x and y are its operands in order (a label for j). */
-static void as_emit(as_t *a, int op, int64_t x, int64_t y, ...)
-{
-    uint32_t pc = (uint32_t)a->code.len;
-    if (!a->nlines || a->lines[a->nlines - 1].line != a->line) {
-        a->lines = realloc(a->lines, (a->nlines + 1) * sizeof *a->lines);
-        a->lines[a->nlines++] = (bc_line){pc, a->line};
-    }
-    buf_u8(&a->code, (uint8_t)op);
-    int64_t vals[2] = {x, y};
-    int n = 0;
-    for (const char *o = operand_letters[op]; *o; o++) {
-        int64_t v = vals[n++];
-        switch (*o) {
-        case 'b': buf_u8(&a->code, (uint8_t)v); break;
-        case 'h': case 'k': buf_u16(&a->code, (uint16_t)v); break;
-        case 'i': buf_u32(&a->code, (uint32_t)(int32_t)v); break;
-        case 'j':
-            cr_assert_lt(a->nfix, AS_MAX_FIXUPS);
-            a->fix[a->nfix].insn = pc;
-            a->fix[a->nfix].at = (uint32_t)a->code.len;
-            a->fix[a->nfix++].label = (int)v;
-            buf_u32(&a->code, 0);
-            break;
-        }
-    }
-}
-#define E(a, ...) as_emit(a, __VA_ARGS__, 0, 0)
-
-static void as_end(as_t *a)
-{
-    bc_function *f = &a->m->funcs[a->cur];
-    for (int i = 0; i < a->nfix; i++) {
-        uint32_t to = a->label_at[a->fix[i].label];
-        cr_assert_neq(to, UINT32_MAX, "unbound label");
-        uint32_t off = (uint32_t)((int32_t)to - (int32_t)a->fix[i].insn);
-        for (int b = 0; b < 4; b++)
-            a->code.data[a->fix[i].at + b] = (char)(off >> 8 * b);
-    }
-    f->code_len = (uint32_t)a->code.len;
-    f->code = malloc(a->code.len ? a->code.len : 1);
-    memcpy(f->code, a->code.data, a->code.len);
-    f->lines = a->lines;
-    f->nlines = a->nlines;
-    f->max_stack = a->max_stack;
-    a->cur = -1;
-}
-
-static bc_module *as_done(as_t *a)
-{
-    cr_assert_eq(a->cur, -1, "as_done inside a function");
-    bc_module *m = a->m;
-    buf_free(&a->code);
-    free(a);
-    return m;
-}
-
-/* ---- a VM for tests ------------------------------------------------------------------------ */
-
-typedef struct {
-    holt_buf out;                 /* what the program wrote to fd 1 */
-    holt_buf err;                 /* ... and to fd 2 */
-} captured;
-
-static int64_t capture_write(hmachine *m, void *ctx, const uint64_t a[4])
-{
-    captured *c = ctx;
-    char *tmp = malloc(a[2] + 1);
-    hm_read(m, a[1], tmp, a[2]);
-    buf_put(a[0] == 2 ? &c->err : &c->out, tmp, a[2]);
-    free(tmp);
-    return (int64_t)a[2];
-}
-
-static holt_vm *vm_new_cfg(int sw, uint32_t stack_slots, uint32_t max_frames)
-{
-    holt_vm *vm = calloc(1, sizeof *vm);
-    vm->cfg.mem_bytes = 64u << 20;
-    vm->cfg.stack_slots = stack_slots;
-    vm->cfg.max_frames = max_frames;
-    vm->cfg.force_switch = sw;
-    buf_init(&vm->trace);
-    cr_assert_eq(hm_init(&vm->m, vm->cfg.mem_bytes), 0);
-    cr_assert_eq(rt_init(vm), 0);
-    captured *c = calloc(1, sizeof *c);
-    buf_init(&c->out);
-    buf_init(&c->err);
-    trap_set(&vm->m, TRAP_WRITE, capture_write, c);
-    return vm;
-}
-
-static holt_vm *vm_new(int sw) { return vm_new_cfg(sw, 1u << 16, 10000); }
-
-static captured *vm_captured(holt_vm *vm) { return vm->m.traps[TRAP_WRITE].ctx; }
-
-/* Everything the program printed so far. */
-static const char *vm_out(holt_vm *vm)
-{
-    rt_out_flush(vm);
-    captured *c = vm_captured(vm);
-    return c->out.data ? c->out.data : "";
-}
-
-static void vm_free(holt_vm *vm)
-{
-    captured *c = vm_captured(vm);
-    for (uint32_t i = 0; i < vm->nmodules; i++)
-        vm_module_free(vm->modules[i]);
-    free(vm->modules);
-    free(vm->stack);
-    free(vm->frames);
-    free(vm->fntab);
-    buf_free(&vm->trace);
-    rt_destroy(vm);
-    hm_destroy(&vm->m);
-    buf_free(&c->out);
-    buf_free(&c->err);
-    free(c);
-    free(vm);
-}
-
-static vm_module *link_ok(holt_vm *vm, as_t *a)
-{
-    holt_buf err;
-    buf_init(&err);
-    bc_module *bm = as_done(a);
-    /* What the tests run is what the verifier admits: nothing else ever reaches the
-     * interpreter. */
-    cr_assert_eq(verify_module(bm, &err), 0, "verify failed: %s", err.data ? err.data : "");
-    vm_module *m = link_module(vm, bm, &err);
-    cr_assert(m, "link failed: %s", err.data ? err.data : "");
-    buf_free(&err);
-    return m;
-}
-
-/* Link a module that must fail to link, with exactly this message; `verify` says whether it
- * passes the verifier first (a module the verifier would reject tests the linker's own
- * defences). */
-static void link_fails_v(holt_vm *vm, as_t *a, const char *msg, bool verify)
-{
-    holt_buf err;
-    buf_init(&err);
-    bc_module *bm = as_done(a);
-    if (verify)
-        cr_assert_eq(verify_module(bm, &err), 0, "verify failed: %s", err.data ? err.data : "");
-    uint32_t before = vm->nmodules;
-    cr_assert_null(link_module(vm, bm, &err), "linked, expected: %s", msg);
-    cr_assert_str_eq(err.data ? err.data : "", msg);
-    cr_assert_eq(vm->nmodules, before, "a failed link must not add a module");
-    bc_module_free(bm);
-    buf_free(&err);
-}
-
-static void link_fails(holt_vm *vm, as_t *a, const char *msg) { link_fails_v(vm, a, msg, true); }
-
-static vm_function *fn_named(vm_module *m, const char *name)
-{
-    for (uint16_t i = 0; i < m->bc->nfuncs; i++)
-        if (strcmp(m->funcs[i].name, name) == 0)
-            return &m->funcs[i];
-    cr_assert_fail("no function %s", name);
-    return NULL;
-}
-
-/* Call function `name` of m, which must return normally; its result. */
-static uint64_t call_ok(holt_vm *vm, vm_module *m, const char *name, const uint64_t *args)
-{
-    uint64_t r = 0xdeadbeef;
-    int st = interp_call(vm, fn_named(m, name), args, &r);
-    if (st == RT_THROWN) {
-        gaddr msg = rt_err_message(vm, vm->exc);
-        char *text = msg ? rt_str_dup(vm, msg, NULL) : NULL;
-        cr_assert_fail("%s threw: %s (switch=%d)", name, text ? text : "?", vm->cfg.force_switch);
-    }
-    cr_assert_eq(st, RT_OK, "%s: status %d", name, st);
-    cr_assert_eq(vm->nframes, 0);
-    return r;
-}
-
-/* The last error must be of class `kind` with message `msg`. */
-static void check_error(holt_vm *vm, rt_err kind, const char *msg)
-{
-    cr_assert_neq(vm->exc, 0);
-    cr_assert_eq(rt_obj_type(vm, vm->exc), rt_err_type(vm, kind), "error class: expected %s, found %s (switch=%d)",
-                 rt_type_get(vm, rt_err_type(vm, kind))->name, rt_type_get(vm, rt_obj_type(vm, vm->exc))->name,
-                 vm->cfg.force_switch);
-    gaddr m = rt_err_message(vm, vm->exc);
-    char *text = m ? rt_str_dup(vm, m, NULL) : NULL;
-    cr_assert_str_eq(text ? text : "", msg);
-    free(text);
-}
-
-/* Call `name`, which must throw kind/msg; the VM must be back to no frames. */
-static void call_throws(holt_vm *vm, vm_module *m, const char *name, const uint64_t *args, rt_err kind,
-                        const char *msg)
-{
-    vm->trace_done = false;
-    uint64_t r;
-    int st = interp_call(vm, fn_named(m, name), args, &r);
-    cr_assert_eq(st, RT_THROWN, "%s: expected a throw, status %d (switch=%d)", name, st, vm->cfg.force_switch);
-    check_error(vm, kind, msg);
-    cr_assert_eq(vm->nframes, 0);
-    cr_assert_null(vm->catcher);
-    cr_assert(vm->trace_done);
-}
-
-static char *str_of(holt_vm *vm, gaddr s)
-{
-    return s ? rt_str_dup(vm, s, NULL) : NULL;
-}
-
-static double as_d(uint64_t v)
-{
-    double d;
-    memcpy(&d, &v, sizeof d);
-    return d;
-}
-
-/* A test body run under both dispatch methods. */
-#define BOTH(name)                                                                             \
-    static void name##_body(int sw);                                                           \
-    Test(interp, name)                                                                         \
-    {                                                                                          \
-        name##_body(0);                                                                        \
-        name##_body(1);                                                                        \
-    }                                                                                          \
-    static void name##_body(int sw)
-
-/* A module "t" with an empty <main>, ready for more functions. */
-static as_t *mod_t(void)
-{
-    as_t *a = as_new("t", "t.holt");
-    as_main(a);
-    E(a, OP_RET);
-    as_end(a);
-    return a;
-}
-
-/* ---- objects in the assembler ------------------------------------------------------------------ */
-
-/* Add a class (or interface) to the module's class section; returns its index. */
-static int as_class(as_t *a, const char *desc, uint16_t flags, const char *super)
-{
-    bc_module *m = a->m;
-    m->classes = realloc(m->classes, (m->nclasses + 1) * sizeof *m->classes);
-    bc_class *c = &m->classes[m->nclasses];
-    memset(c, 0, sizeof *c);
-    c->type = as_type(a, desc);
-    c->flags = flags;
-    c->super = super ? as_type(a, super) : 0;
-    return m->nclasses++;
-}
-
-static void as_cfield(as_t *a, int ci, const char *name, const char *desc)
-{
-    bc_class *c = &a->m->classes[ci];
-    c->fields = realloc(c->fields, (c->nfields + 1) * sizeof *c->fields);
-    c->fields[c->nfields++] = (bc_field){as_str(a, name), as_type(a, desc)};
-}
-
-static void as_cmethod(as_t *a, int ci, const char *name, const char *sig, uint16_t func)
-{
-    bc_class *c = &a->m->classes[ci];
-    c->methods = realloc(c->methods, (c->nmethods + 1) * sizeof *c->methods);
-    c->methods[c->nmethods++] = (bc_method){as_str(a, name), as_type(a, sig), func};
-}
-
-static void as_ciface(as_t *a, int ci, const char *desc)
-{
-    bc_class *c = &a->m->classes[ci];
-    c->ifaces = realloc(c->ifaces, (c->nifaces + 1) * sizeof *c->ifaces);
-    c->ifaces[c->nifaces++] = as_type(a, desc);
-}
-
-/* A FIELD or METHOD constant: class TYPE, name, type. */
-static uint16_t as_member(as_t *a, int tag, const char *cls, const char *name, const char *desc)
-{
-    bc_const c = {.tag = (uint8_t)tag};
-    c.u.ref.module = as_type(a, cls);
-    c.u.ref.name = as_str(a, name);
-    c.u.ref.type = as_type(a, desc);
-    return as_const(a, c);
-}
-#define as_fieldk(a, cls, name, desc) as_member(a, BC_K_FIELD, cls, name, desc)
-#define as_methodk(a, cls, name, desc) as_member(a, BC_K_METHOD, cls, name, desc)
-
-/* An exception-table entry of function fi over labels [from, to) landing at `at`, catching
- * class `type` (NULL: everything). Call right after as_end of that function. */
-static void as_handler(as_t *a, uint16_t fi, int from, int to, int at, const char *type)
-{
-    bc_function *f = &a->m->funcs[fi];
-    f->handlers = realloc(f->handlers, (f->nhandlers + 1) * sizeof *f->handlers);
-    f->handlers[f->nhandlers++] = (bc_handler){a->label_at[from], a->label_at[to], a->label_at[at],
-                                               type ? as_type(a, type) : 0};
-}
-
-/* Link a module; `verify` says whether it goes through the verifier first. */
-static vm_module *link_v(holt_vm *vm, as_t *a, bool verify)
-{
-    holt_buf err;
-    buf_init(&err);
-    bc_module *bm = as_done(a);
-    if (verify)
-        cr_assert_eq(verify_module(bm, &err), 0, "verify failed: %s", err.data ? err.data : "");
-    vm_module *m = link_module(vm, bm, &err);
-    cr_assert(m, "link failed: %s", err.data ? err.data : "");
-    buf_free(&err);
-    return m;
-}
-
-/* Every module of these tests is what the verifier admits. */
-#define VERIFY true
+#include "bare_vm.h"
+#include "bc_asm.h"
 
 /* The loader's answer to the verifier about classes of other modules: their run-time types. */
 static bool env_is_subtype(void *ctx, const char *sub, const char *super)
@@ -519,15 +24,8 @@ static bool env_is_subtype(void *ctx, const char *sub, const char *super)
 /* Verify with the classes linked so far known, as the loader does, then link. */
 static vm_module *link_env(holt_vm *vm, as_t *a)
 {
-    holt_buf err;
-    buf_init(&err);
-    bc_module *bm = as_done(a);
     verify_env env = {vm, env_is_subtype};
-    cr_assert_eq(verify_module_env(bm, &env, &err), 0, "verify failed: %s", err.data ? err.data : "");
-    vm_module *m = link_module(vm, bm, &err);
-    cr_assert(m, "link failed: %s", err.data ? err.data : "");
-    buf_free(&err);
-    return m;
+    return link_with_env(vm, a, &env);
 }
 
 /* The error's `$trace` text (slot 1), or "" when it has none. */
@@ -548,10 +46,7 @@ static char *trace_of(holt_vm *vm, gaddr err)
  * and functions to make them, call them virtually and through the interface. */
 static as_t *shapes(void)
 {
-    as_t *a = as_new("app", "app.holt");
-    as_main(a);
-    E(a, OP_RET);
-    as_end(a);
+    as_t *a = as_module("app", "app.holt");
     uint16_t fw = as_fieldk(a, "Lapp.Rect;", "w", "F"), fh = as_fieldk(a, "Lapp.Rect;", "h", "F");
     uint16_t fr = as_fieldk(a, "Lapp.Circle;", "r", "F");
     uint16_t rect_area = as_fn(a, "Rect.area", "(Lapp.Rect;)F", 1, "Lapp.Rect;");
@@ -654,34 +149,27 @@ static as_t *shapes(void)
     E(a, OP_CALLVT, as_methodk(a, "Lapp.Rect;", "name", "()S"));
     E(a, OP_RETV);
     as_end(a);
-    /* is / as */
-    as_fn(a, "is_rect", "(A)Z", 1, "A");
-    E(a, OP_LOAD, 0);
-    E(a, OP_IS, as_type(a, "Lapp.Rect;"));
-    E(a, OP_RETV);
-    as_end(a);
-    as_fn(a, "is_shape", "(A)Z", 1, "A");
-    E(a, OP_LOAD, 0);
-    E(a, OP_IS, as_type(a, "Lapp.Shape;"));
-    E(a, OP_RETV);
-    as_end(a);
-    as_fn(a, "is_int", "(A)Z", 1, "A");
-    E(a, OP_LOAD, 0);
-    E(a, OP_IS, as_type(a, "I"));
-    E(a, OP_RETV);
-    as_end(a);
-    as_fn(a, "as_rect", "(A)Lapp.Rect;", 1, "A");
-    as_line(a, 30);
-    E(a, OP_LOAD, 0);
-    E(a, OP_CAST, as_type(a, "Lapp.Rect;"));
-    E(a, OP_RETV);
-    as_end(a);
-    as_fn(a, "as_int", "(A)I", 1, "A");
-    as_line(a, 31);
-    E(a, OP_LOAD, 0);
-    E(a, OP_CAST, as_type(a, "I"));
-    E(a, OP_RETV);
-    as_end(a);
+    /* is / as: fn name(x: any) = x is type, or x as type (on line `line`) */
+    static const struct {
+        const char *name, *desc;
+        int op;
+        const char *type;
+        uint32_t line;
+    } checks[] = {
+        {"is_rect", "(A)Z", OP_IS, "Lapp.Rect;", 1},
+        {"is_shape", "(A)Z", OP_IS, "Lapp.Shape;", 1},
+        {"is_int", "(A)Z", OP_IS, "I", 1},
+        {"as_rect", "(A)Lapp.Rect;", OP_CAST, "Lapp.Rect;", 30},
+        {"as_int", "(A)I", OP_CAST, "I", 31},
+    };
+    for (size_t i = 0; i < sizeof checks / sizeof *checks; i++) {
+        as_fn(a, checks[i].name, checks[i].desc, 1, "A");
+        as_line(a, checks[i].line);
+        E(a, OP_LOAD, 0);
+        E(a, checks[i].op, as_type(a, checks[i].type));
+        E(a, OP_RETV);
+        as_end(a);
+    }
     as_fn(a, "box", "(I)A", 1, "I");
     E(a, OP_LOAD, 0);
     E(a, OP_BOXI);
@@ -695,7 +183,7 @@ static uint64_t fbits(double d) { return rt_bits_of(d); }
 Test(link_class, classes_become_run_time_types)
 {
     holt_vm *vm = vm_new(0);
-    vm_module *m = link_v(vm, shapes(), VERIFY);
+    vm_module *m = link_ok(vm, shapes());
     const rt_type *shape = rt_type_get(vm, rt_type_intern(vm, "Lapp.Shape;"));
     const rt_type *rect = rt_type_get(vm, rt_type_intern(vm, "Lapp.Rect;"));
     const rt_type *sq = rt_type_get(vm, rt_type_intern(vm, "Lapp.Square;"));
@@ -728,7 +216,7 @@ Test(link_class, classes_become_run_time_types)
 BOTH(fields_and_virtual_calls)
 {
     holt_vm *vm = vm_new(sw);
-    vm_module *m = link_v(vm, shapes(), VERIFY);
+    vm_module *m = link_ok(vm, shapes());
     uint64_t wh[] = {fbits(2), fbits(3)};
     gaddr r = call_ok(vm, m, "make_rect", wh);
     cr_assert_eq(rt_obj_type(vm, r), rt_type_intern(vm, "Lapp.Rect;"));
@@ -752,7 +240,7 @@ BOTH(fields_and_virtual_calls)
 BOTH(null_receivers_name_what_was_null)
 {
     holt_vm *vm = vm_new(sw);
-    vm_module *m = link_v(vm, shapes(), VERIFY);
+    vm_module *m = link_ok(vm, shapes());
     uint64_t null = 0;
     call_throws(vm, m, "getw", &null, RT_E_NullError, "cannot read field 'w' of null Rect");
     cr_assert_str_eq(vm->trace.data, "  at getw (app.holt:22)\n");
@@ -766,7 +254,7 @@ BOTH(null_receivers_name_what_was_null)
 BOTH(is_and_as)
 {
     holt_vm *vm = vm_new(sw);
-    vm_module *m = link_v(vm, shapes(), VERIFY);
+    vm_module *m = link_ok(vm, shapes());
     uint64_t w = fbits(5), null = 0, seven = 7;
     gaddr s = call_ok(vm, m, "make_square", &w);
     gaddr c = call_ok(vm, m, "make_circle", &w);
@@ -798,10 +286,7 @@ BOTH(is_and_as)
  *   fn call_null() calls a null function value */
 static as_t *closures(void)
 {
-    as_t *a = as_new("c", "c.holt");
-    as_main(a);
-    E(a, OP_RET);
-    as_end(a);
+    as_t *a = as_module("c", "c.holt");
     uint16_t inc = as_fn(a, "<fn>", "()I", 0, "^I");
     a->m->funcs[inc].ncaps = 1;
     E(a, OP_LOAD, 0);
@@ -863,7 +348,7 @@ static as_t *closures(void)
 BOTH(closures_share_their_cells)
 {
     holt_vm *vm = vm_new(sw);
-    vm_module *m = link_v(vm, closures(), VERIFY);
+    vm_module *m = link_ok(vm, closures());
     gaddr f = call_ok(vm, m, "counter", NULL);
     cr_assert_eq(rt_obj_type(vm, f), rt_type_intern(vm, "()I"));
     cr_assert_eq(call_ok(vm, m, "twice", &f), 1002);
@@ -875,22 +360,14 @@ BOTH(closures_share_their_cells)
     call_throws(vm, m, "call_null", NULL, RT_E_NullError, "cannot call a null function");
     cr_assert_str_eq(vm->trace.data, "  at call_null (c.holt:9)\n");
     /* Natives call function values back (rt_call_value); str() names the function. */
-    rt_catch c = {.prev = vm->catcher};
-    vm->catcher = &c;
-    if (setjmp(c.jb) == 0) {
+    int st = CATCH(vm, {
         cr_assert_eq(rt_call_value(vm, f, NULL, 0), 5);
         uint64_t args[] = {20, 4};
         cr_assert_eq(rt_call_value(vm, h, args, 2), 16);
-        char *s = str_of(vm, rt_tostr(vm, f, rt_type_intern(vm, "()I")));
-        cr_assert_str_eq(s, "<fn>");
-        free(s);
-        s = str_of(vm, rt_tostr(vm, h, RT_T_ANY));
-        cr_assert_str_eq(s, "<fn add>");
-        free(s);
-    } else {
-        cr_assert_fail("threw");
-    }
-    vm->catcher = c.prev;
+        expect_str(vm, rt_tostr(vm, f, rt_type_intern(vm, "()I")), "<fn>");
+        expect_str(vm, rt_tostr(vm, h, RT_T_ANY), "<fn add>");
+    });
+    cr_assert_eq(st, RT_OK, "threw");
     vm_free(vm);
 }
 
@@ -910,6 +387,53 @@ Test(link_class, a_cell_goes_straight_into_a_cell_local)
 
 /* ---- exceptions ---------------------------------------------------------------------------------- */
 
+/* A function with no parameters whose code between try_begin and try_catch is covered by one
+ * handler, whose code follows try_catch; try_end ends the function and adds the handler. */
+typedef struct {
+    uint16_t f;                   /* the function */
+    int start, end, handler;      /* its labels: the covered range [start, end) and the handler */
+} try_fn;
+
+static try_fn try_begin(as_t *a, const char *name, const char *desc, const char *locals)
+{
+    try_fn t;
+    t.f = as_fn(a, name, desc, 0, locals);
+    t.start = as_label(a);
+    t.end = as_label(a);
+    t.handler = as_label(a);
+    as_bind(a, t.start);
+    return t;
+}
+
+static void try_catch(as_t *a, try_fn t)
+{
+    as_bind(a, t.end);
+    as_bind(a, t.handler);
+}
+
+/* `type` is the class caught, NULL for everything. */
+static void try_end(as_t *a, try_fn t, const char *type)
+{
+    as_end(a);
+    as_handler(a, t.f, t.start, t.end, t.handler, type);
+}
+
+/* fn name() -> int { try { callee(); return -1 } catch type { return value } }, the call on
+ * line `line`. */
+static void call_or_catch(as_t *a, const char *name, uint32_t line, uint16_t callee, int value, const char *type)
+{
+    try_fn t = try_begin(a, name, "()I", "");
+    as_line(a, line);
+    E(a, OP_CALL, callee);
+    E(a, OP_IIMM, -1);
+    E(a, OP_RETV);
+    try_catch(a, t);
+    E(a, OP_POP);
+    E(a, OP_IIMM, value);
+    E(a, OP_RETV);
+    try_end(a, t, type);
+}
+
 /* Module "x" (file x.holt):
  *   fn thrower()          throws ValueError("bad") at line 5
  *   fn middle()           calls thrower (line 7)
@@ -922,10 +446,7 @@ Test(link_class, a_cell_goes_straight_into_a_cell_local)
  *   fn rethrow_caught()   try { middle() } catch e -> throw e (line 14) */
 static as_t *excs(void)
 {
-    as_t *a = as_new("x", "x.holt");
-    as_main(a);
-    E(a, OP_RET);
-    as_end(a);
+    as_t *a = as_module("x", "x.holt");
     uint16_t fmsg = as_fieldk(a, "LError;", "message", "S");
     uint16_t thrower = as_fn(a, "thrower", "()V", 0, "");
     as_line(a, 4);
@@ -942,99 +463,58 @@ static as_t *excs(void)
     E(a, OP_RET);
     as_end(a);
 
-    uint16_t f = as_fn(a, "catch_here", "()I", 0, "");
-    int s = as_label(a), e = as_label(a), h = as_label(a);
-    as_bind(a, s);
+    try_fn t = try_begin(a, "catch_here", "()I", "");
     E(a, OP_IIMM, 1);
     E(a, OP_IIMM, 0);
     E(a, OP_IDIV);
     E(a, OP_RETV);
-    as_bind(a, e);
-    as_bind(a, h);
+    try_catch(a, t);
     E(a, OP_POP);
     E(a, OP_IIMM, 42);
     E(a, OP_RETV);
-    as_end(a);
-    as_handler(a, f, s, e, h, "LArithmeticError;");
+    try_end(a, t, "LArithmeticError;");
 
-    f = as_fn(a, "catch_below", "()I", 0, "LError;");
-    s = as_label(a), e = as_label(a), h = as_label(a);
-    as_bind(a, s);
+    t = try_begin(a, "catch_below", "()I", "LError;");
     E(a, OP_CALL, middle);
     E(a, OP_IIMM, -1);
     E(a, OP_RETV);
-    as_bind(a, e);
-    as_bind(a, h);
+    try_catch(a, t);
     E(a, OP_STORE, 0);
     E(a, OP_LOAD, 0);
     E(a, OP_GETF, fmsg);
     E(a, OP_SLEN);
     E(a, OP_RETV);
-    as_end(a);
-    as_handler(a, f, s, e, h, "LError;");
+    try_end(a, t, "LError;");
 
-    f = as_fn(a, "wrong_type", "()I", 0, "");
-    s = as_label(a), e = as_label(a), h = as_label(a);
-    as_line(a, 9);
-    as_bind(a, s);
-    E(a, OP_CALL, middle);
-    E(a, OP_IIMM, -1);
-    E(a, OP_RETV);
-    as_bind(a, e);
-    as_bind(a, h);
-    E(a, OP_POP);
-    E(a, OP_IIMM, 0);
-    E(a, OP_RETV);
-    as_end(a);
-    as_handler(a, f, s, e, h, "LIndexError;");
+    call_or_catch(a, "wrong_type", 9, middle, 0, "LIndexError;");
 
-    f = as_fn(a, "fin", "()V", 0, "LError;");
-    s = as_label(a), e = as_label(a), h = as_label(a);
+    t = try_begin(a, "fin", "()V", "LError;");
     as_line(a, 11);
-    as_bind(a, s);
     E(a, OP_CALL, middle);
     E(a, OP_RET);
-    as_bind(a, e);
-    as_bind(a, h);
+    try_catch(a, t);
     E(a, OP_STORE, 0);
     as_line(a, 12);
     E(a, OP_LOAD, 0);
     E(a, OP_THROW);
-    as_end(a);
-    as_handler(a, f, s, e, h, NULL);
+    try_end(a, t, NULL);
 
     uint16_t rec = as_fn(a, "recurse", "()V", 0, "");
     E(a, OP_CALL, rec);
     E(a, OP_RET);
     as_end(a);
-    f = as_fn(a, "overflow", "()I", 0, "");
-    s = as_label(a), e = as_label(a), h = as_label(a);
-    as_bind(a, s);
-    E(a, OP_CALL, rec);
-    E(a, OP_IIMM, -1);
-    E(a, OP_RETV);
-    as_bind(a, e);
-    as_bind(a, h);
-    E(a, OP_POP);
-    E(a, OP_IIMM, 7);
-    E(a, OP_RETV);
-    as_end(a);
-    as_handler(a, f, s, e, h, "LStackOverflowError;");
+    call_or_catch(a, "overflow", 1, rec, 7, "LStackOverflowError;");
 
-    f = as_fn(a, "rethrow_caught", "()V", 0, "");
-    s = as_label(a), e = as_label(a), h = as_label(a);
+    t = try_begin(a, "rethrow_caught", "()V", "");
     as_line(a, 13);
-    as_bind(a, s);
     E(a, OP_CALL, middle);
     E(a, OP_RET);
-    as_bind(a, e);
-    as_bind(a, h);
+    try_catch(a, t);
     as_line(a, 14);
     E(a, OP_THROW);
-    as_end(a);
-    as_handler(a, f, s, e, h, "LValueError;");
+    try_end(a, t, "LValueError;");
 
-    f = as_fn(a, "throw_null", "()V", 0, "");
+    as_fn(a, "throw_null", "()V", 0, "");
     as_line(a, 16);
     E(a, OP_NULL, as_type(a, "LError;"));
     E(a, OP_THROW);
@@ -1045,7 +525,7 @@ static as_t *excs(void)
 BOTH(handlers_catch_in_the_frame_and_below)
 {
     holt_vm *vm = vm_new_cfg(sw, 1u << 16, 200);
-    vm_module *m = link_v(vm, excs(), VERIFY);
+    vm_module *m = link_ok(vm, excs());
     cr_assert_eq(call_ok(vm, m, "catch_here", NULL), 42);
     cr_assert_eq(call_ok(vm, m, "catch_below", NULL), 3);
     cr_assert_eq(call_ok(vm, m, "overflow", NULL), 7, "StackOverflowError is catchable");
@@ -1061,7 +541,7 @@ BOTH(handlers_catch_in_the_frame_and_below)
 BOTH(a_rethrow_keeps_the_first_trace)
 {
     holt_vm *vm = vm_new(sw);
-    vm_module *m = link_v(vm, excs(), VERIFY);
+    vm_module *m = link_ok(vm, excs());
     const char *want = "  at thrower (x.holt:5)\n  at middle (x.holt:7)\n  at fin (x.holt:11)\n";
     call_throws(vm, m, "fin", NULL, RT_E_ValueError, "bad");
     cr_assert_str_eq(vm->trace.data, want);
@@ -1138,10 +618,7 @@ Test(link_class, errors_name_the_class_and_the_rule)
  * generic instance Box<int> that both modules define alike. */
 static as_t *lib_mod(bool box_field_int)
 {
-    as_t *a = as_new("lib", "lib.holt");
-    as_main(a);
-    E(a, OP_RET);
-    as_end(a);
+    as_t *a = as_module("lib", "lib.holt");
     uint16_t g = as_fn(a, "Base.get", "(Llib.Base;)I", 1, "Llib.Base;");
     E(a, OP_IIMM, 1);
     E(a, OP_RETV);
@@ -1205,7 +682,7 @@ static as_t *app_mod(void)
 BOTH(overrides_across_modules_and_generic_instances)
 {
     holt_vm *vm = vm_new(sw);
-    vm_module *lib = link_v(vm, lib_mod(true), VERIFY);
+    vm_module *lib = link_ok(vm, lib_mod(true));
     rt_typeid box = rt_type_intern(vm, "Lcommon.Box<int>;");
     const void *first = rt_type_get(vm, box)->field_names;
     vm_module *app = link_env(vm, app_mod());
@@ -1217,33 +694,23 @@ BOTH(overrides_across_modules_and_generic_instances)
     cr_assert_eq(call_ok(vm, lib, "call_get", &b), 1);
     cr_assert_eq(call_ok(vm, app, "boxed", NULL), 4);
     /* to_str is inherited and str() calls it, inside containers too */
-    rt_catch c = {.prev = vm->catcher};
-    vm->catcher = &c;
-    if (setjmp(c.jb) == 0) {
-        char *s = str_of(vm, rt_tostr(vm, d, RT_T_ANY));
-        cr_assert_str_eq(s, "Base!");
-        free(s);
+    int st = CATCH(vm, {
+        expect_str(vm, rt_tostr(vm, d, RT_T_ANY), "Base!");
         gaddr list = rt_list_new(vm, rt_type_intern(vm, "[Llib.Base;"), 2);
         rt_list_push(vm, list, d);
         rt_list_push(vm, list, 0);
-        s = str_of(vm, rt_tostr(vm, list, rt_type_intern(vm, "[Llib.Base;")));
-        cr_assert_str_eq(s, "[Base!, null]");
-        free(s);
+        expect_str(vm, rt_tostr(vm, list, rt_type_intern(vm, "[Llib.Base;")), "[Base!, null]");
         gaddr e = rt_alloc(vm, rt_err_type(vm, RT_E_KeyError), 24);
-        s = str_of(vm, rt_tostr(vm, e, RT_T_ANY));
-        cr_assert_str_eq(s, "<KeyError>");
-        free(s);
-    } else {
-        cr_assert_fail("threw");
-    }
-    vm->catcher = c.prev;
+        expect_str(vm, rt_tostr(vm, e, RT_T_ANY), "<KeyError>");
+    });
+    cr_assert_eq(st, RT_OK, "threw");
     vm_free(vm);
 }
 
 Test(link_class, a_generic_instance_defined_differently_is_refused)
 {
     holt_vm *vm = vm_new(0);
-    link_v(vm, lib_mod(false), VERIFY);
+    link_ok(vm, lib_mod(false));
     link_fails_v(vm, app_mod(), "link: module app: class Box<int> is already defined differently", false);
     cr_assert_not(rt_type_get(vm, rt_type_intern(vm, "Lapp.Derived;"))->defined);
     vm_free(vm);
@@ -1267,7 +734,7 @@ BOTH(errors_cross_a_call_back_with_their_trace)
     E(a, OP_CLOSURE, thrower, 0);
     E(a, OP_RETV);
     as_end(a);
-    vm_module *m = link_v(vm, a, VERIFY);
+    vm_module *m = link_ok(vm, a);
     gaddr f = call_ok(vm, m, "get", NULL);
     vm->trace_done = false;
     rt_catch c = {.prev = vm->catcher};

@@ -11,53 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rt.h"
-#include "state.h"
+#include "bare_vm.h"
 
 /* ---- helpers ----------------------------------------------------------------------------------- */
 
+/* A VM of `mem` bytes with room for a few frames (bare_vm.h); free it with holt_free. */
 static holt_vm *new_vm(uint64_t mem)
 {
-    holt_vm *vm = calloc(1, sizeof *vm);
-    cr_assert_not_null(vm);
-    vm->cfg.mem_bytes = mem;
-    vm->cfg.stack_slots = 1024;
-    vm->cfg.max_frames = 100;
-    buf_init(&vm->trace);
-    cr_assert_eq(hm_init(&vm->m, mem), 0);
-    cr_assert_eq(rt_init(vm), 0);
-    return vm;
-}
-
-static void free_vm(holt_vm *vm)
-{
-    buf_free(&vm->trace);
-    rt_destroy(vm);
-    hm_destroy(&vm->m);
-    free(vm);
-}
-
-/* Run `stmt` inside a protected region; the status (RT_OK, RT_THROWN or RT_EXITED). */
-#define CATCH(vm, stmt)                                                                        \
-    ({                                                                                         \
-        rt_catch c_ = {.prev = (vm)->catcher};                                                 \
-        (vm)->catcher = &c_;                                                                   \
-        if (setjmp(c_.jb) == 0) {                                                              \
-            stmt;                                                                              \
-        }                                                                                      \
-        (vm)->catcher = c_.prev;                                                               \
-        c_.status;                                                                             \
-    })
-
-/* The guest string s equals want (NUL-free). */
-static void expect_str(holt_vm *vm, gaddr s, const char *want)
-{
-    cr_assert_neq(s, 0, "expected \"%s\", found null", want);
-    uint64_t n;
-    char *got = rt_str_dup(vm, s, &n);
-    cr_assert_eq(n, strlen(want), "expected \"%s\", found \"%s\"", want, got);
-    cr_assert_str_eq(got, want);
-    free(got);
+    return bare_vm_new((holt_config){.mem_bytes = mem, .stack_slots = 1024, .max_frames = 100});
 }
 
 /* The thrown error is of class `cls` with message `msg`. */
@@ -163,7 +124,7 @@ Test(types, fixed_ids_come_first_in_order)
     cr_assert(rt_type_get(vm, RT_T_ANY)->is_ref);
     cr_assert_null(rt_type_get(vm, RT_T_NONE));
     cr_assert_null(rt_type_get(vm, 1000000));
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(types, compound_types_intern_once_with_source_names)
@@ -206,7 +167,7 @@ Test(types, compound_types_intern_once_with_source_names)
     cr_assert_eq(m->key, RT_T_STR);
     cr_assert_eq(m->elem, rt_type_intern(vm, "[I"));
     cr_assert_eq(rt_type_get(vm, m->elem)->elem, RT_T_INT);
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(types, many_types_survive_table_growth)
@@ -227,7 +188,7 @@ Test(types, many_types_survive_table_growth)
         desc[i + 2] = '\0';
         cr_assert_eq(rt_type_intern(vm, desc), ids[i]);
     }
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(types, malformed_descriptors_are_refused)
@@ -246,7 +207,7 @@ Test(types, malformed_descriptors_are_refused)
     deep[sizeof deep - 2] = 'I';
     deep[sizeof deep - 1] = '\0';
     cr_assert_eq(rt_type_intern(vm, deep), RT_T_NONE);
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(types, error_classes_form_a_hierarchy)
@@ -287,7 +248,7 @@ Test(types, error_classes_form_a_hierarchy)
     cr_assert(rt_type_is(vm, mine, err));
     cr_assert(rt_type_is(vm, mine, idx));
     cr_assert_not(rt_type_is(vm, idx, mine));
-    free_vm(vm);
+    holt_free(vm);
 }
 
 /* rt_type_is follows base classes and the interface lists classes carry (inherited ones
@@ -322,7 +283,7 @@ Test(types, subtypes_through_interfaces)
     /* Not classes at all. */
     cr_assert_not(rt_type_is(vm, RT_T_INT, shape));
     cr_assert_not(rt_type_is(vm, rt_type_intern(vm, "[I"), shape));
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(types, native_patterns_bind_variables_consistently)
@@ -387,7 +348,7 @@ Test(heap, objects_are_aligned_zeroed_and_headed)
     cr_assert_eq(hm_ld64(&vm->m, a + 8), 0);
     cr_assert_eq(hm_ld64(&vm->m, c + 8), 0);
     cr_assert_eq(hm_ld64(&vm->m, c + 16), 0);
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(heap, grows_in_steps_and_faults_above_the_top)
@@ -404,7 +365,7 @@ Test(heap, grows_in_steps_and_faults_above_the_top)
     char want[64];
     snprintf(want, sizeof want, "write at 0x%llx not mapped", (unsigned long long)vm->heap.limit);
     expect_error(vm, "MemoryFault", want);
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(heap, out_of_memory_throws_the_preallocated_error)
@@ -424,7 +385,7 @@ Test(heap, out_of_memory_throws_the_preallocated_error)
     cr_assert_eq(vm->exc, vm->heap.oom);
     /* Small objects still fit in what is left. */
     cr_assert_eq(CATCH(vm, rt_alloc(vm, RT_T_INT, 8)), RT_OK);
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(heap, init_fails_cleanly_when_memory_is_too_small)
@@ -453,7 +414,7 @@ Test(errors, throw_carries_class_and_message)
     cr_assert_eq(vm->trace.len, 0);
     cr_assert_not(vm->trace_done);
     cr_assert_null(vm->catcher);
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(errors, long_messages_are_kept_whole)
@@ -466,7 +427,7 @@ Test(errors, long_messages_are_kept_whole)
     cr_assert_eq(st, RT_THROWN);
     gaddr msg = rt_err_message(vm, vm->exc);
     cr_assert_eq(rt_str_len(vm, msg), strlen(key) + 16);
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(errors, nested_regions_catch_innermost_first)
@@ -482,7 +443,7 @@ Test(errors, nested_regions_catch_innermost_first)
     cr_assert_eq(outer, RT_THROWN);
     expect_error(vm, "IndexError", "index 5 out of range for length 3");
     cr_assert_eq(rt_err_message(vm, 0), 0);
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(errors, memory_faults_name_the_address_and_access)
@@ -495,7 +456,7 @@ Test(errors, memory_faults_name_the_address_and_access)
     char buf[4];
     cr_assert_eq(CATCH(vm, hm_read(&vm->m, 0, buf, 4)), RT_THROWN);
     expect_error(vm, "MemoryFault", "read at 0x0 not mapped");
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(errors, throwing_outside_any_region_is_a_bug, .signal = SIGABRT)
@@ -522,7 +483,7 @@ Test(str, new_len_dup)
     expect_str(vm, rt_str_cstr(vm, "hello"), "hello");
     cr_assert_eq(CATCH(vm, rt_str_len(vm, 0)), RT_THROWN);
     expect_error(vm, "NullError", "len() of null str");
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(str, concat)
@@ -539,7 +500,7 @@ Test(str, concat)
     gaddr parts[] = {a, 0, e, b};
     expect_str(vm, rt_str_concatn(vm, parts, 4), "foonullbar");
     expect_str(vm, rt_str_concatn(vm, parts, 0), "");
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(str, equality_and_order)
@@ -565,7 +526,7 @@ Test(str, equality_and_order)
     cr_assert_gt(rt_str_cmp(vm, hi, a1), 0); /* bytes compare unsigned */
     cr_assert_eq(CATCH(vm, rt_str_cmp(vm, a1, 0)), RT_THROWN);
     expect_error(vm, "NullError", "comparison of null str");
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(str, long_strings_compare_past_one_chunk)
@@ -582,7 +543,7 @@ Test(str, long_strings_compare_past_one_chunk)
     cr_assert_lt(rt_str_cmp(vm, a, b), 0);
     cr_assert_neq(rt_str_hash(vm, a), rt_str_hash(vm, b));
     cr_assert_eq(rt_str_hash(vm, b), rt_str_hash(vm, c));
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(str, hash_is_fnv1a_and_cached)
@@ -598,7 +559,7 @@ Test(str, hash_is_fnv1a_and_cached)
     cr_assert_eq(rt_str_hash(vm, rt_str_cstr(vm, "")), 0xcbf29ce484222325ull);
     cr_assert_eq(rt_str_hash(vm, rt_str_cstr(vm, "hello")), 0xa430d84680aabd0bull);
     cr_assert_eq(rt_str_hash(vm, 0), 1);
-    free_vm(vm);
+    holt_free(vm);
 }
 
 /* ---- float formatting ----------------------------------------------------------------------------- */
@@ -705,7 +666,7 @@ Test(format, scalars)
     gaddr clo = rt_alloc(vm, rt_type_intern(vm, "(I)I"), 24);
     hm_st64(&vm->m, clo + 8, 7);
     expect_tostr(vm, clo, "(I)I", "<fn>");
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(format, a_str_is_itself_at_the_top)
@@ -714,7 +675,7 @@ Test(format, a_str_is_itself_at_the_top)
     gaddr s = rt_str_cstr(vm, "a\"b\n");
     cr_assert_eq(rt_tostr(vm, s, RT_T_STR), s);
     cr_assert_eq(rt_tostr(vm, s, RT_T_ANY), s);
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(format, lists)
@@ -733,7 +694,7 @@ Test(format, lists)
     uint64_t inner2[] = {3};
     uint64_t nested[] = {l123, make_list(vm, "[I", 1, inner2), 0};
     expect_tostr(vm, make_list(vm, "[[I", 3, nested), "[[I", "[[1, 2, 3], [3], null]");
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(format, escapes_inside_containers)
@@ -742,7 +703,7 @@ Test(format, escapes_inside_containers)
     static const char raw[] = "\\\t\r\0\x01\x1f\x7f\xc3\xa9 ok";
     uint64_t s[] = {rt_str_new(vm, raw, sizeof raw - 1)};
     expect_tostr(vm, make_list(vm, "[S", 1, s), "[S", "[\"\\\\\\t\\r\\0\\u{1}\\u{1f}\\u{7f}\xc3\xa9 ok\"]");
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(format, maps_in_insertion_order)
@@ -763,7 +724,7 @@ Test(format, maps_in_insertion_order)
     /* A map inside a list. */
     uint64_t maps[] = {make_map(vm, "{ZF", 1, bk, fv, NULL)};
     expect_tostr(vm, make_list(vm, "[{ZF", 1, maps), "[{ZF", "[{true: 1.5}]");
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(format, any_uses_the_dynamic_type)
@@ -780,7 +741,7 @@ Test(format, any_uses_the_dynamic_type)
     expect_tostr(vm, box(vm, RT_T_FLOAT, fbits(1e-05)), "A", "1e-05");
     expect_tostr(vm, err, "A", "<IndexError>");
     expect_tostr(vm, err, "LError;", "<IndexError>");
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(format, deep_nesting_is_bounded)
@@ -801,7 +762,7 @@ Test(format, deep_nesting_is_bounded)
     cr_assert(memcmp(text + 1001, "...", 3) == 0);
     cr_assert_eq(text[n - 1], ']');
     free(text);
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(format, containers_holding_themselves)
@@ -818,7 +779,7 @@ Test(format, containers_holding_themselves)
     gaddr entries = hm_ld64(&vm->m, m + RT_MAP_ENTRIES);
     hm_st64(&vm->m, entries + RT_ARRAY_SLOTS + 16, m);
     expect_tostr(vm, m, "{SA", "{\"me\": {...}}");
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(format, a_broken_reference_faults_without_leaking)
@@ -828,7 +789,7 @@ Test(format, a_broken_reference_faults_without_leaking)
     int st = CATCH(vm, rt_tostr(vm, make_list(vm, "[S", 1, bad), rt_type_intern(vm, "[S")));
     cr_assert_eq(st, RT_THROWN);
     expect_error(vm, "MemoryFault", "read at 0x48 not mapped");
-    free_vm(vm);
+    holt_free(vm);
 }
 
 /* ---- standard streams -------------------------------------------------------------------------- */
@@ -894,7 +855,7 @@ Test(stream, stdout_is_buffered_until_flush_or_full)
     cr_assert(memcmp(c.out[1].data + 12, big, sizeof big) == 0);
     cr_assert_eq(vm->m.trap_counts[TRAP_WRITE], 4);
     capture_free(&c);
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(stream, stderr_flushes_stdout_first)
@@ -913,7 +874,7 @@ Test(stream, stderr_flushes_stdout_first)
     rt_out_flush(vm);
     cr_assert_eq(c.out[1].len, 3);
     capture_free(&c);
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(stream, a_refused_write_drops_the_bytes)
@@ -930,7 +891,7 @@ Test(stream, a_refused_write_drops_the_bytes)
     rt_out_flush(vm);
     cr_assert_str_eq(c.out[1].data, "kept");
     capture_free(&c);
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(stream, exit_flushes_and_unwinds)
@@ -946,7 +907,7 @@ Test(stream, exit_flushes_and_unwinds)
     cr_assert_eq(vm->m.trap_counts[TRAP_EXIT], 1);
     cr_assert_str_eq(c.out[1].data, "bye\n");
     capture_free(&c);
-    free_vm(vm);
+    holt_free(vm);
 }
 
 typedef struct {
@@ -996,7 +957,7 @@ Test(stream, lines_without_their_newlines)
         int reads = f.reads;
         expect_line(vm, NULL);
         cr_assert_eq(f.reads, reads); /* end of input is remembered */
-        free_vm(vm);
+        holt_free(vm);
     }
 }
 
@@ -1014,7 +975,7 @@ Test(stream, lines_longer_than_the_buffer)
     cr_assert_eq(hm_ld8(&vm->m, s + 24 + 29999), 'q');
     expect_line(vm, "tail");
     expect_line(vm, NULL);
-    free_vm(vm);
+    holt_free(vm);
 }
 
 Test(stream, reading_flushes_stdout_first)
@@ -1028,5 +989,5 @@ Test(stream, reading_flushes_stdout_first)
     expect_line(vm, NULL);
     cr_assert_str_eq(c.out[1].data, "name? ");
     capture_free(&c);
-    free_vm(vm);
+    holt_free(vm);
 }
