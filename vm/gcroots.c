@@ -11,51 +11,48 @@
  * callee's base. A frame entered from a native (interp_call) starts above its caller's whole
  * operand area, where the native's arguments stay.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "gc.h"
 #include "vm.h"
 
-/* The stack map of fn, built on first use. A map with no entries (code_len 0) stands for one
- * that could not be built; the frame's operands are then all tried as references, which
- * gc__mark makes safe (it keeps too much at worst). */
+/* The stack map of fn, built on first use. Every function that runs has passed the verifier,
+ * whose analysis the map is, so building it cannot fail short of the host running out of
+ * memory; a failure is a broken invariant, and guessing which slots are references instead
+ * would make the collector imprecise, so it stops the process. */
 static const vm_stackmap *stack_map(vm_function *fn)
 {
     if (fn->smap)
         return fn->smap;
-    vm_stackmap *sm = calloc(1, sizeof *sm);
-    if (!sm)
-        return NULL;
+    vm_stackmap *sm = xcalloc(1, sizeof *sm);
     uint16_t fi = (uint16_t)(fn - fn->mod->funcs);
     if (verify_stack_map(fn->mod->bc, fi, sm) != 0) {
-        vm_stackmap_free(sm);
-        memset(sm, 0, sizeof *sm);
+        fprintf(stderr, "holt: internal error: no stack map for verified function %s\n", fn->name);
+        abort();
     }
     fn->smap = sm;
     return sm;
 }
 
-/* Mark the operands of frame fr that lie in [ops, end): by the stack map when there is one. */
+/* Mark the operands of frame fr that lie in [ops, end) by the stack map at its saved pc. A
+ * frame is always stopped at an instruction start the verifier reached (a GC_POLL or a call),
+ * so the map has an entry there; anything else is a broken invariant. */
 static void mark_operands(holt_vm *vm, vm_frame *fr, uint64_t *ops, uint64_t *end)
 {
     vm_function *fn = fr->fn;
     const vm_stackmap *sm = stack_map(fn);
-    const uint8_t *code = fn->bc->code;
-    uint64_t pc = fr->pc && fr->pc >= code ? (uint64_t)(fr->pc - code) : UINT64_MAX;
-    if (sm && pc < sm->code_len && sm->at && sm->at[pc] != UINT32_MAX && sm->at[pc] < sm->nwords) {
-        const uint32_t *w = sm->words + sm->at[pc];
-        uint32_t depth = w[0];
-        if (sm->at[pc] + 1 + (depth + 31) / 32 > sm->nwords)
-            depth = 0; /* a malformed map: keep nothing from it rather than read past it */
-        for (uint32_t i = 0; i < depth && ops + i < end; i++)
-            if (w[1 + i / 32] & (1u << (i % 32)))
-                gc__mark(vm, ops[i]);
-        return;
+    uint64_t pc = (uint64_t)(fr->pc - fn->bc->code);
+    if (pc >= sm->code_len || sm->at[pc] == UINT32_MAX) {
+        fprintf(stderr, "holt: internal error: %s stopped at %llu, outside its stack map\n", fn->name,
+                (unsigned long long)pc);
+        abort();
     }
-    /* No map for this point: every slot the frame may use, each checked by gc__mark. */
-    uint64_t *lim = ops + fn->max_stack;
-    for (uint64_t *s = ops; s < lim && s < end; s++)
-        gc__mark(vm, *s);
+    const uint32_t *w = sm->words + sm->at[pc];
+    uint32_t depth = w[0];
+    for (uint32_t i = 0; i < depth && ops + i < end; i++)
+        if (w[1 + i / 32] & (1u << (i % 32)))
+            gc__mark(vm, ops[i]);
 }
 
 static void mark_frames(holt_vm *vm)
