@@ -34,7 +34,13 @@ typedef long (*holt_write_fn)(void *ctx, int fd, const char *bytes, size_t len);
 typedef long (*holt_read_fn)(void *ctx, char *buf, size_t cap);
 
 typedef struct holt_config {
-    uint64_t mem_bytes;             /* guest memory limit; 0 = 256 MiB */
+    uint64_t mem_bytes;             /* physical memory (frames); 0 = 256 MiB */
+    uint64_t heap_bytes;            /* the heap's virtual size limit; 0 = 4 x mem_bytes */
+    uint32_t tlb_entries;           /* TLB entries, a power of two; 0 (with tlb_ways 0) = 256 */
+    uint32_t tlb_ways;              /* TLB ways per set, a power of two; 0 = 4 */
+    int tlb_off;                    /* no TLB: every guest access walks the page tables */
+    int swap_policy;                /* page replacement: 0 default (clock), 1 fifo, 2 clock,
+                                       3 lru */
     uint32_t stack_slots;           /* value-stack slots (locals + operands); 0 = 1 Mi */
     uint32_t max_frames;            /* call depth before StackOverflowError; 0 = 200,000 */
     int force_switch;               /* interpreter: use the switch dispatch, not computed goto */
@@ -43,7 +49,34 @@ typedef struct holt_config {
     holt_write_fn write;            /* NULL = process stdout/stderr */
     holt_read_fn read;              /* NULL = process stdin */
     void *io_ctx;                   /* passed to write and read */
+    /* Observing the machine (docs/machine.md). trace_out names a file that receives a Chrome
+     * Trace Event Format JSON of the events in trace_mask (HOLT_TRACE_* bits; 0 = all) while
+     * a program runs; NULL = no trace. supervisor names a Holt module whose on_page_fault and
+     * on_trap functions see faults on the program's range and traps before the built-in
+     * handlers; NULL = none. */
+    const char *trace_out;
+    unsigned trace_mask;
+    const char *supervisor;
 } holt_config;
+
+/* The kinds of trace event, once: X(NAME, "name as --trace spells it"). */
+#define HOLT_TRACE_KINDS(X)                                                                   \
+    X(FAULTS, "faults")             /* every page fault: address, access, kind */             \
+    X(TRAPS, "traps")               /* every trap: its name and first arguments */            \
+    X(TLB, "tlb")                   /* TLB hit rate and resident pages, every 4096 misses */  \
+    X(GC, "gc")                     /* each collection as a span, with live bytes after */
+enum {
+#define HOLT_TRACE_BIT_(NAME, name) HOLT_TRACE_BIT_##NAME,
+    HOLT_TRACE_KINDS(HOLT_TRACE_BIT_)
+#undef HOLT_TRACE_BIT_
+    HOLT_TRACE__COUNT
+};
+enum {
+#define HOLT_TRACE_FLAG_(NAME, name) HOLT_TRACE_##NAME = 1u << HOLT_TRACE_BIT_##NAME,
+    HOLT_TRACE_KINDS(HOLT_TRACE_FLAG_)
+#undef HOLT_TRACE_FLAG_
+    HOLT_TRACE_ALL = (1u << HOLT_TRACE__COUNT) - 1
+};
 
 /* Fill a configuration with the defaults. */
 void holt_config_init(holt_config *cfg);

@@ -189,12 +189,58 @@ gaddr rt_err_message(holt_vm *vm, gaddr err)
 
 /* ---- memory faults -------------------------------------------------------------------------- */
 
-static void on_fault(void *ctx, gaddr addr, hm_access access)
+/* How often machine.on_fault's handler may answer "retry" within one machine.load or store
+ * before the access throws anyway: a handler that returns true without fixing anything must
+ * not hang the program. An access touches at most two pages, and each may need a mapping and
+ * a change of permissions, so a handler that does its work never comes near this. */
+#define FAULT_RETRIES 16u
+
+static const char *const access_names[] = {"read", "write", "exec"};
+static const char *const fault_kind_names[] = {"not-present", "protection"};
+
+static _Noreturn void memory_fault(holt_vm *vm, gaddr addr, hm_access access, hm_fault_kind kind,
+                                   const char *why)
+{
+    /* The error goes to the program, which runs in user mode whatever was running here. */
+    vm->m.mode = HM_USER_MODE;
+    rt_throw(vm, RT_E_MemoryFault, "%s at 0x%llx: %s%s", (unsigned)access < 3 ? access_names[access] : "access",
+             (unsigned long long)addr, (unsigned)kind < 2 ? fault_kind_names[kind] : "fault", why);
+}
+
+/* The program's own handler (machine.on_fault), asked through the machine module's
+ * dispatcher about faults in the program's range only: the VM's own memory is never its
+ * business. It runs in user mode, like the rest of the program, and may map, protect, load,
+ * store and even fault again; the count of this access's retries is kept across that, since
+ * a nested load or store starts its own. True = retry the access. */
+static bool ask_program(holt_vm *vm, gaddr addr, hm_access access, hm_fault_kind kind)
+{
+    if (!vm->fault_dispatch || addr < HM_USER_BASE || addr >= HM_USER_END)
+        return false;
+    uint32_t n = ++vm->fault_retries;
+    if (n > FAULT_RETRIES)
+        memory_fault(vm, addr, access, kind, " (the fault handler kept asking to retry)");
+    hm_mode mode = vm->m.mode;
+    vm->m.mode = HM_USER_MODE;
+    const uint64_t args[3] = {addr, (uint64_t)access, (uint64_t)kind};
+    bool retry = rt_call_value(vm, vm->fault_dispatch, args, 3) != 0;
+    vm->m.mode = mode;
+    vm->fault_retries = n;
+    return retry;
+}
+
+/* The machine's fault hook: every fault its supervisor cannot serve (hostos/fault.c). */
+static bool on_fault(void *ctx, gaddr addr, hm_access access, hm_fault_kind kind)
 {
     holt_vm *vm = ctx;
-    static const char *const kinds[] = {"read", "write", "exec"};
-    rt_throw(vm, RT_E_MemoryFault, "%s at 0x%llx not mapped", (unsigned)access < 3 ? kinds[access] : "access",
-             (unsigned long long)addr);
+    /* No frame could be had for a page: the heap's own error, never a MemoryFault. */
+    if (kind == HM_FAULT_OUT_OF_MEMORY) {
+        if (vm->heap.oom)
+            rt_throw_obj(vm, vm->heap.oom);
+        rt_throw(vm, RT_E_OutOfMemoryError, "out of physical memory and swap");
+    }
+    if (ask_program(vm, addr, access, kind))
+        return true;
+    memory_fault(vm, addr, access, kind, "");
 }
 
 /* ---- life ----------------------------------------------------------------------------------- */
@@ -256,6 +302,8 @@ int rt_init(holt_vm *vm)
     vm->heap.budget = UINT64_MAX; /* the collector (gc.c) sets its own budget */
     vm->m.fault = on_fault;
     vm->m.fault_ctx = vm;
+    vm->fault_dispatch = 0;
+    trap_set(&vm->m, TRAP_OUT, rt_serial_out, vm);
     vm->exc = 0;
     vm->trace_done = false;
 

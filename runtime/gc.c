@@ -16,21 +16,10 @@
 #include "rt.h"
 #include "state.h"
 
-static inline uint8_t *host(holt_vm *vm, gaddr a) { return vm->m.host + (a - vm->m.base); }
-
-static inline uint64_t ld64(holt_vm *vm, gaddr a)
-{
-    uint64_t v;
-    memcpy(&v, host(vm, a), 8);
-    return v;
-}
-
-static inline uint32_t ld32(holt_vm *vm, gaddr a)
-{
-    uint32_t v;
-    memcpy(&v, host(vm, a), 4);
-    return v;
-}
+/* Every guest word the collector touches goes through the machine (TLB, faults, swap); only
+ * its bitmap and mark stack are host memory. */
+static inline uint64_t ld64(holt_vm *vm, gaddr a) { return hm_ld64(&vm->m, a); }
+static inline uint32_t ld32(holt_vm *vm, gaddr a) { return hm_ld32(&vm->m, a); }
 
 /* Is a value of type t a reference (so a slot of that type must be traced)? */
 static inline bool type_is_ref(holt_vm *vm, rt_typeid t)
@@ -63,13 +52,10 @@ static void push(gc_state *g, gaddr a)
 /* Set the mark bit of an object; false when it was already set. */
 static inline bool set_mark(holt_vm *vm, gaddr a)
 {
-    uint8_t *w = host(vm, a) + 4;
-    uint32_t gcw;
-    memcpy(&gcw, w, 4);
+    uint32_t gcw = hm_ld32(&vm->m, a + 4);
     if (gcw & GC_MARK)
         return false;
-    gcw |= GC_MARK;
-    memcpy(w, &gcw, 4);
+    hm_st32(&vm->m, a + 4, gcw | GC_MARK);
     return true;
 }
 

@@ -65,9 +65,7 @@ static inline bool gc__is_object(holt_vm *vm, gaddr a)
     uint64_t i = (a - g->start) >> 3;
     if (!(g->starts[i >> 6] & (1ull << (i & 63))))
         return false;
-    uint32_t type;
-    memcpy(&type, vm->m.host + (a - vm->m.base), 4);
-    return type != RT_T_NONE;
+    return hm_ld32(&vm->m, a) != RT_T_NONE;
 }
 
 /* One collection, in three steps: gc__begin (false when nothing was ever allocated: then

@@ -43,15 +43,9 @@ static _Noreturn void out_of_memory(holt_vm *vm)
 
 /* ---- the start bitmap ---------------------------------------------------------------------- */
 
-static inline uint8_t *host(holt_vm *vm, gaddr a) { return vm->m.host + (a - vm->m.base); }
-
-static inline uint64_t ld64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
-static inline void st64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+/* Every guest word the allocator touches goes through the machine (TLB, faults, swap). */
+static inline uint64_t ld64(holt_vm *vm, gaddr a) { return hm_ld64(&vm->m, a); }
+static inline void st64(holt_vm *vm, gaddr a, uint64_t v) { hm_st64(&vm->m, a, v); }
 
 static inline uint64_t granule(const gc_state *g, gaddr a) { return (a - g->start) >> 3; }
 
@@ -132,21 +126,20 @@ static inline unsigned bin_of(uint64_t size)
 
 static inline uint64_t free_size(holt_vm *vm, unsigned bin, gaddr blk)
 {
-    return bin <= GC_SMALL_MAX / 8 ? (uint64_t)bin * 8 : ld64(host(vm, blk) + 16);
+    return bin <= GC_SMALL_MAX / 8 ? (uint64_t)bin * 8 : ld64(vm, blk + 16);
 }
 
 /* Make [a, a + size) a free block and, when it can hold a link, put it in its list. */
 static void add_free(holt_vm *vm, gc_state *g, gaddr a, uint64_t size)
 {
-    uint8_t *p = host(vm, a);
     set_start(g, a);
-    st64(p, 0); /* type RT_T_NONE, GC word 0 */
+    st64(vm, a, 0); /* type RT_T_NONE, GC word 0 */
     if (size < 16)
         return; /* too small for a link: a filler until its neighbours are freed */
     unsigned b = bin_of(size);
-    st64(p + 8, g->bins[b]);
+    st64(vm, a + 8, g->bins[b]);
     if (size >= 24)
-        st64(p + 16, size);
+        st64(vm, a + 16, size);
     g->bins[b] = a;
     g->nonempty[b >> 6] |= 1ull << (b & 63);
     g->free_bytes += size;
@@ -188,12 +181,12 @@ static gaddr take_block(holt_vm *vm, gc_state *g, uint64_t n, bool largest, uint
     int b = largest ? highest_bin(g) : bin_at_or_above(g, bin_of(n));
     while (b >= 0) {
         gaddr prev = 0;
-        for (gaddr blk = g->bins[b]; blk; blk = ld64(host(vm, blk) + 8)) {
+        for (gaddr blk = g->bins[b]; blk; blk = ld64(vm, blk + 8)) {
             uint64_t sz = free_size(vm, (unsigned)b, blk);
             if (sz >= n) {
-                gaddr next = ld64(host(vm, blk) + 8);
+                gaddr next = ld64(vm, blk + 8);
                 if (prev)
-                    st64(host(vm, prev) + 8, next);
+                    st64(vm, prev + 8, next);
                 else
                     g->bins[b] = next;
                 bin_emptied(g, (unsigned)b);
@@ -327,7 +320,7 @@ gaddr rt_alloc(holt_vm *vm, rt_typeid type, uint64_t bytes)
     if (n <= GC_SMALL_MAX && g->bins[n >> 3]) {
         unsigned b = (unsigned)(n >> 3);
         obj = g->bins[b];
-        g->bins[b] = ld64(host(vm, obj) + 8);
+        g->bins[b] = ld64(vm, obj + 8);
         bin_emptied(g, b);
         g->free_bytes -= n;
     } else if (g->bp && n <= g->bend - g->bp) {
@@ -345,10 +338,8 @@ gaddr rt_alloc(holt_vm *vm, rt_typeid type, uint64_t bytes)
     if (h->top - g->start > vm->m.stats[HM_STAT_gc_peak_heap])
         vm->m.stats[HM_STAT_gc_peak_heap] = h->top - g->start;
     /* Reused memory holds old objects: zero here, in the one place every object comes from. */
-    uint8_t *p = host(vm, obj);
-    memset(p + 8, 0, n - 8);
-    uint32_t hdr[2] = {type, 0};
-    memcpy(p, hdr, 8);
+    hm_fill(&vm->m, obj + 8, 0, n - 8);
+    st64(vm, obj, type); /* type id, then GC word 0 (little-endian) */
     return obj;
 }
 
@@ -369,8 +360,8 @@ void gc__release(holt_vm *vm, uint64_t keep)
     /* The largest blocks are used first (alloc_slow), so they are the ones kept. */
     uint64_t kept = 0;
     for (int b = (int)GC_NBINS - 1; b > (int)(GC_SMALL_MAX / 8); b--) {
-        for (gaddr blk = g->bins[b]; blk; blk = ld64(host(vm, blk) + 8)) {
-            uint64_t size = ld64(host(vm, blk) + 16);
+        for (gaddr blk = g->bins[b]; blk; blk = ld64(vm, blk + 8)) {
+            uint64_t size = ld64(vm, blk + 16);
             if (kept < keep) {
                 kept += size;
                 continue;
@@ -392,12 +383,10 @@ uint64_t gc__sweep(holt_vm *vm)
     gaddr top = h->top, run = 0;
     for (gaddr a = g->start; a < top;) {
         gaddr next = next_start(g, a, top);
-        uint8_t *p = host(vm, a);
-        uint32_t hdr[2];
-        memcpy(hdr, p, 8);
-        if (hdr[0] != RT_T_NONE && (hdr[1] & GC_MARK)) {
-            hdr[1] &= ~GC_MARK;
-            memcpy(p + 4, &hdr[1], 4);
+        uint64_t hdr = ld64(vm, a);
+        uint32_t type = (uint32_t)hdr, gcw = (uint32_t)(hdr >> 32);
+        if (type != RT_T_NONE && (gcw & GC_MARK)) {
+            hm_st32(&vm->m, a + 4, gcw & ~GC_MARK);
             live += next - a;
             if (run) {
                 add_free(vm, g, run, a - run);

@@ -216,6 +216,10 @@ void rt_out_write(holt_vm *vm, int fd, const char *p, uint64_t n);
 void rt_out_flush(holt_vm *vm);
 /* The next line of stdin without its newline, or 0 (null) at end of input. */
 gaddr rt_in_line(holt_vm *vm);
+/* The serial console (port 0x3F8): the OUT trap's handler in a VM, installed by rt_init with
+ * ctx = the VM. A byte sent to COM1 joins print's output in the stdout buffer, in order
+ * (runtime/lib_machine.c); other ports ignore what they are sent. */
+int64_t rt_serial_out(hmachine *m, void *ctx, const uint64_t a[4]);
 
 /* ---- calling back into Holt (installed by the vm layer) ------------------------------------ */
 

@@ -48,6 +48,12 @@ struct holt_vm {
     uint32_t call_depth;          /* nested interp_call invocations (natives calling back) */
     gaddr **roots;                /* temporary roots (rt_root_push), innermost last */
     uint32_t nroots, roots_cap;
+
+    /* the machine module (runtime/lib_machine.c) and the fault hook (error.c) */
+    gaddr fault_dispatch;         /* machine._dispatch, the closure that runs machine.on_fault's
+                                     handler; 0 until the module loads. A module global holds it
+                                     too, which keeps it alive (the collector does not move) */
+    uint32_t fault_retries;       /* retries the handler asked for in this machine.load/store */
 };
 
 static inline rt_typeid rt_obj_type(holt_vm *vm, gaddr obj) { return hm_ld32(&vm->m, obj); }

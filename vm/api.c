@@ -17,6 +17,8 @@
 
 #include "compile.h"
 #include "holt.h"
+#include "supervisor.h"
+#include "trace.h"
 #include "vm.h"
 
 #define DEFAULT_MEM (256ull << 20)
@@ -112,7 +114,13 @@ holt_vm *holt_new(const holt_config *cfg)
     if (!vm->cfg.max_frames)
         vm->cfg.max_frames = DEFAULT_MAX_FRAMES;
     buf_init(&vm->trace);
-    if (hm_init(&vm->m, vm->cfg.mem_bytes) < 0)
+    hm_config mc = {.mem_bytes = vm->cfg.mem_bytes,
+                    .heap_bytes = vm->cfg.heap_bytes,
+                    .tlb_entries = vm->cfg.tlb_entries,
+                    .tlb_ways = vm->cfg.tlb_ways,
+                    .tlb_off = vm->cfg.tlb_off != 0,
+                    .policy = (hm_policy)vm->cfg.swap_policy};
+    if (hm_init(&vm->m, &mc) < 0)
         goto err_free;
     if (vm->cfg.write)
         trap_set(&vm->m, TRAP_WRITE, hook_write, vm);
@@ -142,6 +150,8 @@ void holt_free(holt_vm *vm)
     free(vm->frames);
     free(vm->fntab);
     buf_free(&vm->trace);
+    supervisor_remove(vm);
+    trace_close(&vm->m);
     rt_destroy(vm);
     hm_destroy(&vm->m);
     free(vm);
@@ -351,6 +361,66 @@ static void report_uncaught(holt_vm *vm)
     }
 }
 
+/* Flushing may itself fail (a closed pipe); the status already says how the program ended,
+ * so that is not reported. */
+static void flush_quietly(holt_vm *vm)
+{
+    rt_catch c = {.prev = vm->catcher};
+    vm->catcher = &c;
+    if (setjmp(c.jb) == 0)
+        rt_out_flush(vm);
+    vm->catcher = c.prev;
+}
+
+/* Load the supervisor module (holt_config.supervisor) into the VM that holds the program, run
+ * its top level and install its functions. HOLT_OK, HOLT_BAD_INPUT (it does not load, its name
+ * is taken, or it defines no supervisor function: the reason on fd 2), or how its top level
+ * ended when that was not normally. */
+static int load_supervisor(holt_vm *vm, const char *path)
+{
+    bc_bundle *b = load_bundle(vm, path);
+    if (!b)
+        return HOLT_BAD_INPUT;
+    /* The supervisor's modules and the program's share one namespace; a module of the same
+     * name would silently stand for the other. */
+    for (uint32_t i = 0; i < b->nmodules; i++)
+        if (vm_find_module(vm, b->modules[i]->name)) {
+            host_printf(vm, 2, "holt: %s: supervisor module %s has the name of a module of the program\n", path,
+                        b->modules[i]->name);
+            bc_bundle_free(b);
+            return HOLT_BAD_INPUT;
+        }
+    holt_buf err;
+    buf_init(&err);
+    vm_module *mod = load_program(vm, b, &err);
+    bc_bundle_free(b);
+    int status = HOLT_OK;
+    if (!mod) {
+        host_printf(vm, 2, "holt: %s: %s\n", path, err.data);
+        status = HOLT_BAD_INPUT;
+        goto out;
+    }
+    switch (interp_run_module(vm, mod)) {
+    case RT_OK:
+        break;
+    case RT_EXITED:
+        status = vm->m.exit_status;
+        goto out;
+    default:
+        report_uncaught(vm);
+        status = HOLT_ERROR;
+        goto out;
+    }
+    buf_reset(&err);
+    if (supervisor_install(vm, mod, &err) < 0) {
+        host_printf(vm, 2, "holt: %s: %s\n", path, err.data);
+        status = HOLT_BAD_INPUT;
+    }
+out:
+    buf_free(&err);
+    return status;
+}
+
 int holt_run_file(holt_vm *vm, const char *path, int argc, char **argv)
 {
     vm->argc = argc;
@@ -369,7 +439,16 @@ int holt_run_file(holt_vm *vm, const char *path, int argc, char **argv)
     }
     buf_free(&err);
 
+    if (vm->cfg.trace_out) {
+        int rc = trace_open(&vm->m, vm->cfg.trace_out, vm->cfg.trace_mask);
+        if (rc < 0) {
+            host_printf(vm, 2, "holt: cannot write the trace to '%s': %s\n", vm->cfg.trace_out, strerror(-rc));
+            return HOLT_BAD_INPUT;
+        }
+    }
     int status;
+    if (vm->cfg.supervisor && (status = load_supervisor(vm, vm->cfg.supervisor)) != HOLT_OK)
+        goto out;
     switch (interp_run_module(vm, entry)) {
     case RT_OK:
         status = HOLT_OK;
@@ -382,13 +461,13 @@ int holt_run_file(holt_vm *vm, const char *path, int argc, char **argv)
         status = HOLT_ERROR;
         break;
     }
-    /* Flushing may itself fail (a closed pipe); the status already says how the program
-     * ended, so that is not reported. */
-    rt_catch c = {.prev = vm->catcher};
-    vm->catcher = &c;
-    if (setjmp(c.jb) == 0)
-        rt_out_flush(vm);
-    vm->catcher = c.prev;
+out:
+    flush_quietly(vm);
+    if (vm->cfg.trace_out) {
+        int rc = trace_close(&vm->m);
+        if (rc < 0)
+            host_printf(vm, 2, "holt: the trace '%s' is incomplete: %s\n", vm->cfg.trace_out, strerror(-rc));
+    }
     return status;
 }
 
@@ -467,15 +546,84 @@ int holt_dis_file(holt_vm *vm, const char *path)
     return HOLT_OK;
 }
 
+/* ---- --stats ------------------------------------------------------------------------------ */
+
+/* The stats table: name/value cells laid out two to a line, row by row, so the order reads
+ * left to right, top to bottom, and each line fits in 80 columns. */
+#define STATS_NAME 22
+#define STATS_VALUE 15
+
+typedef struct {
+    holt_buf *b;
+    unsigned col;                 /* cells on the current line */
+} stats_table;
+
+static void stats_rule(stats_table *t, const char *title)
+{
+    if (t->col)
+        buf_putc(t->b, '\n');
+    t->col = 0;
+    buf_printf(t->b, "-- %s ", title);
+    for (size_t n = strlen(title) + 4; n < 2 * (STATS_NAME + STATS_VALUE) + 2; n++)
+        buf_putc(t->b, '-');
+    buf_putc(t->b, '\n');
+}
+
+static void stats_cell(stats_table *t, const char *name, const char *value)
+{
+    buf_printf(t->b, "%s%-*s%*s", t->col ? "  " : "", STATS_NAME, name, STATS_VALUE, value);
+    if (++t->col == 2) {
+        buf_putc(t->b, '\n');
+        t->col = 0;
+    }
+}
+
+static void stats_count(stats_table *t, const char *name, uint64_t v)
+{
+    char text[32];
+    snprintf(text, sizeof text, "%llu", (unsigned long long)v);
+    stats_cell(t, name, text);
+}
+
+static uint64_t minus(uint64_t a, uint64_t b) { return a > b ? a - b : 0; }
+
 void holt_print_stats(holt_vm *vm)
 {
+    const uint64_t *st = vm->m.stats;
     holt_buf b;
     buf_init(&b);
-    buf_puts(&b, "-- holt stats ------------------------------\n");
+    stats_table t = {&b, 0};
+    stats_rule(&t, "holt stats");
     for (int i = 0; i < HM_STAT__COUNT; i++)
-        buf_printf(&b, "%-22s %20llu\n", hm_stat_names[i], (unsigned long long)vm->m.stats[i]);
+        stats_count(&t, hm_stat_names[i], st[i]);
+
+    stats_rule(&t, "derived");
+    char text[32];
+    uint64_t lookups = st[HM_STAT_tlb_hits] + st[HM_STAT_tlb_misses];
+    if (lookups)
+        snprintf(text, sizeof text, "%.2f%%", 100.0 * (double)st[HM_STAT_tlb_hits] / (double)lookups);
+    else
+        snprintf(text, sizeof text, "-");
+    stats_cell(&t, "tlb_hit_rate", text);
+    stats_count(&t, "frames_used", hm_frames_used(&vm->m));
+    stats_count(&t, "frames_total", hm_frames_total(&vm->m));
+    stats_count(&t, "page_size", HM_PAGE_SIZE);
+
+    /* The two fault kinds of language.md 14, and what served the not-present ones: a zeroed
+     * frame, a page read back from swap, or nothing the machine had (the fault went to a
+     * handler, or became a MemoryFault). Faults a --supervisor handled count in neither. */
+    stats_rule(&t, "faults by kind");
+    stats_count(&t, "not-present", minus(st[HM_STAT_page_faults], st[HM_STAT_faults_protection]));
+    stats_count(&t, "protection", st[HM_STAT_faults_protection]);
+    stats_count(&t, "  demand-zero", st[HM_STAT_faults_demand_zero]);
+    stats_count(&t, "  swap", st[HM_STAT_faults_swap]);
+    stats_count(&t, "  unmapped", st[HM_STAT_faults_unmapped]);
+
+    stats_rule(&t, "traps by kind");
     for (int i = 0; i < TRAP__COUNT; i++)
-        buf_printf(&b, "trap %-17s %20llu\n", trap_names[i], (unsigned long long)vm->m.trap_counts[i]);
+        stats_count(&t, trap_names[i], vm->m.trap_counts[i]);
+    if (t.col)
+        buf_putc(&b, '\n');
     host_write(vm, 2, b.data, b.len);
     buf_free(&b);
 }

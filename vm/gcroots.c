@@ -15,6 +15,7 @@
 #include <stdlib.h>
 
 #include "gc.h"
+#include "trace.h"
 #include "vm.h"
 
 /* The stack map of fn, built on first use. Every function that runs has passed the verifier,
@@ -90,7 +91,10 @@ void vm_collect(holt_vm *vm)
         vm->heap.since_gc = 0;
         return;
     }
+    hm_trace(&vm->m, HM_TRACE_GC_BEGIN, NULL);
     mark_frames(vm);
     mark_modules(vm);
     gc__end(vm);
+    const uint64_t live[1] = {vm->m.stats[HM_STAT_gc_live]};
+    hm_trace(&vm->m, HM_TRACE_GC_END, live);
 }

@@ -23,7 +23,10 @@ Expectation comments (anywhere on a line, after the code or alone):
   // gcstress: skip WHY    do not run this test in gcstress mode, and why (too big for it)
 A test without `expect error` must leave standard error empty.
 
-Modes add holt flags: default (none), switch (--interp=switch), gcstress (--gc-stress).
+Modes add holt flags: default (none), switch (--interp=switch), gcstress (--gc-stress),
+tlb1 (--tlb=1x1: a one-entry TLB, so nearly every access walks), smallmem (--mem=8M with the
+default heap limit of 1G, so any program with more than a few MB live swaps its heap). A test
+that sets its own --mem keeps it: smallmem then adds nothing.
 In gcstress mode every allocating instruction collects garbage, so a program's time grows
 with (allocations x live data): the few tests that keep a very large live set while they
 allocate say `// gcstress: skip WHY`.
@@ -50,6 +53,8 @@ MODE_FLAGS = {
     'default': [],
     'switch': ['--interp=switch'],
     'gcstress': ['--gc-stress'],
+    'tlb1': ['--tlb=1x1'],
+    'smallmem': ['--mem=8M', '--heap=1G'],
 }
 
 TIMEOUT = 10.0          # seconds per holt process
@@ -217,6 +222,8 @@ def run_test(test, holt, mode, hbc, scale):
     # A collection at every allocation is slow by design: allow it three times as long.
     timeout = test.timeout(scale * (3 if mode == 'gcstress' else 1))
     flags = MODE_FLAGS[mode] + test.flags
+    if mode == 'smallmem' and any(f.startswith('--mem=') for f in test.flags):
+        flags = test.flags
     if not hbc or name.endswith('.hbc'):
         status, out, err = run([holt, 'run'] + flags + [name] + test.args, cwd, stdin, timeout)
         msg = compare(test, status, out, err, 'run')

@@ -11,7 +11,14 @@ holt_vm *bare_vm_new(holt_config cfg)
     cr_assert_not_null(vm);
     vm->cfg = cfg;
     buf_init(&vm->trace);
-    cr_assert_eq(hm_init(&vm->m, cfg.mem_bytes), 0);
+    /* Unit tests size the heap by mem_bytes, as they did before paging: heap = memory. */
+    hm_config mc = {.mem_bytes = cfg.mem_bytes,
+                    .heap_bytes = cfg.heap_bytes ? cfg.heap_bytes : cfg.mem_bytes,
+                    .tlb_entries = cfg.tlb_entries,
+                    .tlb_ways = cfg.tlb_ways,
+                    .tlb_off = cfg.tlb_off != 0,
+                    .policy = (hm_policy)cfg.swap_policy};
+    cr_assert_eq(hm_init(&vm->m, &mc), 0);
     cr_assert_eq(rt_init(vm), 0);
     return vm;
 }

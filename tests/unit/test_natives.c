@@ -51,7 +51,7 @@ static void setup(void)
     vm->cfg.max_frames = 1000;
     buf_init(&vm->trace);
     buf_init(&out);
-    cr_assert_eq(hm_init(&vm->m, vm->cfg.mem_bytes), 0);
+    cr_assert_eq(hm_init(&vm->m, &(hm_config){.mem_bytes = vm->cfg.mem_bytes}), 0);
     trap_set(&vm->m, TRAP_WRITE, capture_write, NULL);
     trap_set(&vm->m, TRAP_READ, feed_read, NULL);
     cr_assert_eq(rt_init(vm), 0);

@@ -363,7 +363,7 @@ Test(heap, grows_in_steps_and_faults_above_the_top)
     int st = CATCH(vm, hm_st64(&vm->m, vm->heap.limit, 1));
     cr_assert_eq(st, RT_THROWN);
     char want[64];
-    snprintf(want, sizeof want, "write at 0x%llx not mapped", (unsigned long long)vm->heap.limit);
+    snprintf(want, sizeof want, "write at 0x%llx: not-present", (unsigned long long)vm->heap.limit);
     expect_error(vm, "MemoryFault", want);
     holt_free(vm);
 }
@@ -392,7 +392,7 @@ Test(heap, init_fails_cleanly_when_memory_is_too_small)
 {
     holt_vm *vm = calloc(1, sizeof *vm);
     buf_init(&vm->trace);
-    cr_assert_eq(hm_init(&vm->m, 4096), 0);
+    cr_assert_eq(hm_init(&vm->m, &(hm_config){.mem_bytes = 64 << 10, .heap_bytes = 4096}), 0);
     cr_assert_eq(rt_init(vm), -ENOMEM);
     cr_assert_null(vm->catcher);
     cr_assert_eq(vm->types.n, 0);
@@ -450,12 +450,12 @@ Test(errors, memory_faults_name_the_address_and_access)
 {
     holt_vm *vm = new_vm(1 << 20);
     cr_assert_eq(CATCH(vm, hm_ld64(&vm->m, 8)), RT_THROWN);
-    expect_error(vm, "MemoryFault", "read at 0x8 not mapped");
+    expect_error(vm, "MemoryFault", "read at 0x8: not-present");
     cr_assert_eq(CATCH(vm, hm_st8(&vm->m, 0x100000000000ull, 1)), RT_THROWN);
-    expect_error(vm, "MemoryFault", "write at 0x100000000000 not mapped");
+    expect_error(vm, "MemoryFault", "write at 0x100000000000: not-present");
     char buf[4];
     cr_assert_eq(CATCH(vm, hm_read(&vm->m, 0, buf, 4)), RT_THROWN);
-    expect_error(vm, "MemoryFault", "read at 0x0 not mapped");
+    expect_error(vm, "MemoryFault", "read at 0x0: not-present");
     holt_free(vm);
 }
 
@@ -788,7 +788,7 @@ Test(format, a_broken_reference_faults_without_leaking)
     uint64_t bad[] = {0x40};
     int st = CATCH(vm, rt_tostr(vm, make_list(vm, "[S", 1, bad), rt_type_intern(vm, "[S")));
     cr_assert_eq(st, RT_THROWN);
-    expect_error(vm, "MemoryFault", "read at 0x48 not mapped");
+    expect_error(vm, "MemoryFault", "read at 0x48: not-present");
     holt_free(vm);
 }
 
