@@ -274,20 +274,23 @@ static void resolve_bases(check_cx *cx, cls_info *ci)
     free(supers);
 }
 
-/* The signature of a method without its receiver; *bad when a type was in error. */
+/* The signature of a method without its receiver; *bad when a type was in error. A generic
+ * method was reported: its parameters and result (which may name its type parameters) take
+ * the error type, and its body is not looked into (check__fn_body). */
 static const htype *signature(check_cx *cx, ast_fn *fn, const htype *self, bool *bad)
 {
+    bool generic = fn->type_params.n > 0;
     int np = fn->nparams + (self ? 1 : 0);
     const htype **ps = xmalloc(((size_t)np + 1) * sizeof *ps);
     int k = 0;
     if (self)
         ps[k++] = self;
     for (int i = 0; i < fn->nparams; i++) {
-        ps[k] = check__type(cx, fn->params[i].type);
+        ps[k] = generic ? cx->t_error : check__type(cx, fn->params[i].type);
         *bad |= ps[k]->kind == TY_ERROR;
         k++;
     }
-    const htype *ret = fn->result ? check__type(cx, fn->result) : cx->t_void;
+    const htype *ret = !fn->result ? cx->t_void : generic ? cx->t_error : check__type(cx, fn->result);
     *bad |= ret->kind == TY_ERROR;
     const htype *t = ty_fn(cx->types, ps, np, ret);
     free(ps);
@@ -477,10 +480,8 @@ static void resolve_members(check_cx *cx, cls_info *ci)
             continue;
         }
         ast_fn *fn = d->u.fn;
-        if (fn->type_params.n > 0) {
+        if (fn->type_params.n > 0)
             check__error(cx, d->line, d->col, "generic methods are not supported");
-            fn->type_params.n = 0;
-        }
         bool bad = false;
         if (strcmp(name, "init") == 0 && ci->is_interface) {
             check__error(cx, d->line, d->col, "an interface cannot declare 'init'");
@@ -546,12 +547,17 @@ static void resolve(check_cx *cx, cls_info *ci)
 {
     if (ci->state != 0 || !ci->decl)
         return;
+    const inst_site *inst = cx->inst;
+    if (!ci->generic)
+        cx->inst = NULL; /* a declared class (a base met early) reports in its own right */
     ci->state = 1;
     resolve_bases(cx, ci);
     ci->state = 2;
     resolve_members(cx, ci);
     ci->state = 3;
-    module_add_class(cx, ci);
+    if (!cx->opaque) /* a generic checked on its own is not emitted */
+        module_add_class(cx, ci);
+    cx->inst = inst;
 }
 
 void check__resolve_class(check_cx *cx, cls_info *ci) { resolve(cx, ci); }
@@ -583,6 +589,12 @@ static void class_body(check_cx *cx, void *arg)
     }
 }
 
+void check__class_body(check_cx *cx, cls_info *ci)
+{
+    ci->state = 4;
+    check__with_bindings(cx, ci->generic ? ci : NULL, class_body, ci);
+}
+
 void check__class_bodies(check_cx *cx)
 {
     /* Checking bodies can make generic instances, whose bodies are checked in turn. */
@@ -592,9 +604,8 @@ void check__class_bodies(check_cx *cx)
             cls_info *ci = cx->m->classes[i];
             if (ci->state != 3 || ci->is_interface)
                 continue;
-            ci->state = 4;
             more = true;
-            check__with_bindings(cx, ci->generic ? ci : NULL, class_body, ci);
+            check__class_body(cx, ci);
         }
         more |= check__generic_bodies(cx);
     }

@@ -211,9 +211,15 @@ static const htype *list_lit(check_cx *cx, ast_node *n, const htype *want)
             ok &= check__expect(cx, &n->list.items[i], want->elem);
         return want;
     }
+    if (want && is_err(want)) {
+        /* An error context (or a generic's opaque parameter): each element is checked for its
+         * own mistakes only; nulls and an empty literal are no new ones. */
+        for (int i = 0; i < n->list.n; i++)
+            check__expr(cx, &n->list.items[i], want);
+        return cx->t_error;
+    }
     if (n->list.n == 0) {
-        if (!want || !is_err(want))
-            check__error(cx, n->line, n->col, "cannot infer the type of an empty literal");
+        check__error(cx, n->line, n->col, "cannot infer the type of an empty literal");
         return cx->t_error;
     }
     bool bad = false;
@@ -232,6 +238,11 @@ static const htype *repeat_lit(check_cx *cx, ast_node *n, const htype *want)
     if (want && want->kind == TY_LIST) {
         ok = check__expect(cx, &n->a, want->elem);
         elem = want->elem;
+    } else if (want && is_err(want)) {
+        /* The context's type is already an error (or a generic's opaque parameter): check the
+         * element for its own mistakes, but a bare null is no new one. */
+        check__expr(cx, &n->a, want);
+        elem = cx->t_error;
     } else {
         elem = check__value(cx, &n->a, NULL);
     }

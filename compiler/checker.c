@@ -47,8 +47,19 @@ void check__error(check_cx *cx, int line, int col, const char *fmt, ...)
         cx->errcap = cx->errcap ? cx->errcap * 2 : 16;
         cx->errs = xrealloc(cx->errs, (size_t)cx->errcap * sizeof *cx->errs);
     }
-    cx->errs[cx->nerrs] = (check_err){.line = line, .col = col, .seq = cx->nerrs, .msg = msg};
-    cx->nerrs++;
+    check_err e = {.line = line, .col = col, .seq = cx->nerrs, .msg = msg, .opaque = cx->opaque && !cx->inst};
+    if (cx->inst) {
+        /* line:col is inside the generic (maybe another file): report at the instantiation. */
+        e = (check_err){.line = cx->inst->line, .col = cx->inst->col, .seq = cx->nerrs, .inst = cx->inst,
+                        .gline = line, .gcol = col};
+        int nl = (int)strlen(cx->inst->name);
+        bool cut = nl > 80; /* A<[[[[...]]]]> after runaway instantiation */
+        size_t n = (size_t)nl + (size_t)len + 8;
+        char *full = ast_alloc(cx->arena, n);
+        snprintf(full, n, "in %.*s%s: %s", cut ? 77 : nl, cx->inst->name, cut ? "..." : "", msg);
+        e.msg = full;
+    }
+    cx->errs[cx->nerrs++] = e;
 }
 
 static int err_cmp(const void *pa, const void *pb)
@@ -61,14 +72,46 @@ static int err_cmp(const void *pa, const void *pb)
     return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
-static void flush_errors(check_cx *cx)
+/* Whether the generic declarations of m, checked on their own, had an error at line:col. */
+static bool generic_err_at(const cmodule *m, int line, int col)
 {
+    for (int i = 0; i < m->ngeneric_errs; i++)
+        if (m->generic_errs[2 * i] == line && m->generic_errs[2 * i + 1] == col)
+            return true;
+    return false;
+}
+
+/* Report the held diagnostics; returns how many. An error inside a generic instance at a
+ * position where the generic, checked on its own, already had one is not reported again. */
+static int flush_errors(check_cx *cx)
+{
+    cmodule *m = cx->m;
+    m->generic_errs = ast_alloc(cx->arena, (size_t)(2 * cx->nerrs + 1) * sizeof *m->generic_errs);
+    m->ngeneric_errs = 0;
+    for (int i = 0; i < cx->nerrs; i++) {
+        if (!cx->errs[i].opaque)
+            continue;
+        m->generic_errs[2 * m->ngeneric_errs] = cx->errs[i].line;
+        m->generic_errs[2 * m->ngeneric_errs++ + 1] = cx->errs[i].col;
+    }
     if (cx->nerrs > 1)
         qsort(cx->errs, (size_t)cx->nerrs, sizeof *cx->errs, err_cmp);
-    for (int i = 0; i < cx->nerrs; i++)
-        diag_error(&cx->m->diag, cx->errs[i].line, cx->errs[i].col, "%s", cx->errs[i].msg);
+    int n = 0;
+    for (int i = 0; i < cx->nerrs; i++) {
+        const check_err *e = &cx->errs[i];
+        if (e->inst && generic_err_at(e->inst->home, e->gline, e->gcol))
+            continue;
+        diag_error(&m->diag, e->line, e->col, "%s", e->msg);
+        n++;
+        if (e->inst) {
+            diag_ctx at = e->inst->home->diag; /* the generic's file, written to this one's output */
+            at.out = m->diag.out;
+            diag_note(&at, e->gline, e->gcol, "in generic %s", e->inst->generic);
+        }
+    }
     free(cx->errs);
     cx->errs = NULL;
+    return n;
 }
 
 /* ---- scopes ---------------------------------------------------------------------------------- */
@@ -268,6 +311,10 @@ const htype *check__type(check_cx *cx, ast_node *t)
 void check__add_fn(check_cx *cx, ast_fn *fn)
 {
     cmodule *m = cx->m;
+    if (cx->opaque) {
+        fn->index = -1; /* part of a generic checked on its own: never generated */
+        return;
+    }
     if (m->nfuncs == m->funcs_cap) {
         /* The arena cannot grow a block in place: copy into a bigger one. */
         int cap = m->funcs_cap ? m->funcs_cap * 2 : 8;
@@ -549,7 +596,7 @@ static void return_stmt(check_cx *cx, ast_node *n)
             return;
         }
         check__expect(cx, &n->a, ret);
-    } else if (ret->kind != TY_VOID && ret->kind != TY_ERROR) {
+    } else if (ret->kind != TY_VOID && (ret->kind != TY_ERROR || cx->opaque)) {
         check__error(cx, n->line, n->col, "missing return value");
     }
 }
@@ -741,7 +788,8 @@ static void fn_body(check_cx *cx, ast_node *decl)
         declare(cx, cx->cur, y, p->line, p->col);
     }
     block(cx, fn->body);
-    if (f.ret->kind != TY_VOID && f.ret->kind != TY_ERROR && !ends_in_return(fn->body))
+    /* In a generic checked on its own, a result of type T is the error type, and still needed. */
+    if (f.ret->kind != TY_VOID && (f.ret->kind != TY_ERROR || cx->opaque) && !ends_in_return(fn->body))
         check__error(cx, decl->line, decl->col, "missing return in '%s'", fn->name);
     finish_locals(cx, &f, decl);
     cx->cur = cx->top;
@@ -935,11 +983,11 @@ int check_module(compiler *c, cmodule *m)
     for (int i = 0; i < top->n; i++)
         if (top->items[i]->kind == D_FN)
             fn_body(&cx, top->items[i]);
+    check__generic_decls(&cx);
     check__class_bodies(&cx);
     finish_locals(&cx, &cx.main, NULL);
 
-    int n = cx.nerrs;
-    flush_errors(&cx);
+    int n = flush_errors(&cx);
     m->checked = true;
     return n;
 }

@@ -96,6 +96,7 @@ typedef struct cls_info {
     struct cls_info *generic;     /* an instance: the generic class it instantiates */
     const htype **targs;          /* an instance: its type arguments */
     int ntargs;                   /* entries of targs */
+    const struct inst_site *site; /* an instance: where its errors are reported (generic.c) */
     struct cls_info **instances;  /* a generic class: its instances so far */
     int ninstances, capinstances; /* used and allocated entries of instances */
 } cls_info;

@@ -51,11 +51,26 @@ struct fn_cx {
     bool is_static;               /* a static function of cls: no self */
 };
 
+/* Where the errors found inside a generic instance are reported (generic.c). The generic
+ * declaration was checked on its own with its type parameters opaque, so what is left for an
+ * instance depends on its type arguments: it is reported at the place that made the instance,
+ * in the module being checked, with a note at the position inside the generic. */
+typedef struct inst_site {
+    const char *name;             /* the instance: "Box<int>", "first<str>" */
+    const char *generic;          /* for the note: "class 'Box'", "function 'first'" */
+    struct cmodule *home;         /* the generic's module, whose source the positions are in */
+    int line, col;                /* the instantiation (of the outermost instance, for an
+                                     instance made inside another) in the module checked */
+} inst_site;
+
 /* One diagnostic, held until the module is done so they come out in source order. */
 typedef struct {
     int line, col;                /* where, 1-based */
     int seq;                      /* report order, to keep the sort stable */
     const char *msg;              /* in the arena */
+    bool opaque;                  /* found in a generic declaration checked on its own */
+    const inst_site *inst;        /* found inside this instance, at gline:gcol of its generic */
+    int gline, gcol;              /* inst: the position inside the generic, for the note */
 } check_err;
 
 typedef struct {
@@ -82,6 +97,10 @@ typedef struct {
     const htype **tp_types;       /* their types */
     int ntp;                      /* entries of tp_names and tp_types */
     struct gen_state *gen;        /* generic function instances and pending bodies (generic.c) */
+    const inst_site *inst;        /* the generic instance being resolved or checked, or NULL */
+    bool opaque;                  /* checking a generic declaration on its own, its type
+                                     parameters bound to the error type: the functions and
+                                     classes of that copy are not emitted */
     /* shorthands for the basic types */
     const htype *t_error, *t_void, *t_null, *t_int, *t_float, *t_bool, *t_str, *t_any; /* basic types */
 } check_cx;
@@ -155,6 +174,8 @@ void check__declare_classes(check_cx *cx);
 void check__resolve_classes(check_cx *cx);
 /* Pass 3: the bodies of every class's methods, inits and static functions. */
 void check__class_bodies(check_cx *cx);
+/* The bodies of the methods, inits and static functions of resolved class ci. */
+void check__class_body(check_cx *cx, cls_info *ci);
 /* The class or interface type named by T_NAME/T_QUAL node t, or NULL when t names none
  * (nothing reported then, unless the name is a class used wrongly, e.g. with type args). */
 const htype *check__class_type(check_cx *cx, ast_node *t);
@@ -198,6 +219,10 @@ bool check__explicit_call(check_cx *cx, ast_node *n, const htype **res);
 /* Check the bodies of generic instances made so far (and of those they make in turn); true
  * when there was anything to check. */
 bool check__generic_bodies(check_cx *cx);
+/* Pass 3, first: check every generic class, interface and function of the module once on its
+ * own, its type parameters opaque (the error type, which accepts anything silently), so its
+ * own errors are found whether or not it is instantiated, and reported in its own file. */
+void check__generic_decls(check_cx *cx);
 /* Release what generic.c kept for the module (after pass 3). */
 void check__generic_done(check_cx *cx);
 /* Run f(cx, arg) with the type parameters of instance class ci (or none) bound and the lookups

@@ -296,6 +296,7 @@ static void jfix_add(cg *g, jlist *l, uint32_t op_at, uint32_t opnd_at, int dept
         l->cap = l->cap ? 2 * l->cap : 4;
         l->fix = xrealloc(l->fix, (size_t)l->cap * sizeof *l->fix);
     }
+    (void)g; /* read only by the assertion, which release builds drop */
     assert(g->errors || l->n == 0 || l->depth == depth);
     l->depth = depth;
     l->fix[l->n++] = (struct cg_fix){op_at, opnd_at};

@@ -45,6 +45,10 @@ typedef struct cmodule {
     int nclasses, classes_cap;    /* used and allocated entries of classes */
     ast_node **globals;           /* S_LET nodes of module globals, in global-index order */
     int nglobals;
+    int *generic_errs;            /* line, col pairs of the errors found in this module's generic
+                                     declarations checked on their own: no instance reports
+                                     them again (generic.c) */
+    int ngeneric_errs;            /* pairs in generic_errs */
     bool checked;
     /* codegen */
     bc_module *bc;

@@ -1,7 +1,7 @@
 /* diag.c — formatting of compile errors (language.md 13).
  *
- * One error is three lines in d->out:
- *   PATH:LINE:COL: error: MESSAGE
+ * One error (or note) is three lines in d->out:
+ *   PATH:LINE:COL: error: MESSAGE        (`note:` for a note)
  *   the source line, exactly as in the file (without its line break)
  *   a caret under the column: a tab where the source has a tab, else a space, then '^'
  * Columns count bytes from 1. A position past the end of its line, or a line past the end of
@@ -15,16 +15,15 @@
 
 #include "buf.h"
 
-void diag_verror(diag_ctx *d, int line, int col, const char *fmt, va_list ap)
+static void report(diag_ctx *d, const char *kind, int line, int col, const char *fmt, va_list ap)
 {
-    d->nerrors++;
     if (!d->out)
         return;
     if (line < 1)
         line = 1;
     if (col < 1)
         col = 1;
-    buf_printf(d->out, "%s:%d:%d: error: ", d->path ? d->path : "<input>", line, col);
+    buf_printf(d->out, "%s:%d:%d: %s: ", d->path ? d->path : "<input>", line, col, kind);
     buf_vprintf(d->out, fmt, ap);
     buf_putc(d->out, '\n');
 
@@ -67,6 +66,20 @@ void diag_verror(diag_ctx *d, int line, int col, const char *fmt, va_list ap)
     for (size_t i = 0; i + 1 < ncol; i++)
         buf_putc(d->out, src[start + i] == '\t' ? '\t' : ' ');
     buf_puts(d->out, "^\n");
+}
+
+void diag_verror(diag_ctx *d, int line, int col, const char *fmt, va_list ap)
+{
+    d->nerrors++;
+    report(d, "error", line, col, fmt, ap);
+}
+
+void diag_note(diag_ctx *d, int line, int col, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    report(d, "note", line, col, fmt, ap);
+    va_end(ap);
 }
 
 void diag_error(diag_ctx *d, int line, int col, const char *fmt, ...)

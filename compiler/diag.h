@@ -25,5 +25,9 @@ typedef struct {
 void diag_error(diag_ctx *d, int line, int col, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void diag_verror(diag_ctx *d, int line, int col, const char *fmt, va_list ap);
+/* A note that explains the error just reported (`PATH:LINE:COL: note: MESSAGE`, the source
+ * line and the caret, as for an error) into d->out; not counted as an error. d may describe
+ * another file than the error's, with `out` pointing at the error's buffer. */
+void diag_note(diag_ctx *d, int line, int col, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -10,10 +10,20 @@
  * pass 3 empties (bodies may make further instances). Names inside an instance resolve in the
  * generic's own module, whichever module made the instance.
  *
+ * Errors. Each generic declaration is also checked once on its own, in its module's pass 3, on
+ * a copy with its type parameters bound to the error type (check__generic_decls): the error
+ * type accepts anything silently, so what is found there does not depend on the type
+ * arguments, and it is reported in the generic's own file whether or not it is instantiated.
+ * That copy is never emitted (cx->opaque: its functions get no index, its class is not listed).
+ * An error found inside an instance at a position where that check found none depends on the
+ * type arguments: it is reported at the place that made the instance, with a note at the
+ * position inside the generic (inst_site, checker.c flush_errors).
+ *
  * Inference: the arguments that have a type of their own (not `null`, not an empty literal)
  * are typed first and matched against the syntactic parameter types; a type parameter met twice
  * must get the same type both times. Type arguments nothing binds must be written.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +41,7 @@ typedef struct fn_inst {
     ast_node *decl;               /* the instance's D_FN (a copy) */
     cmodule *home;                /* the generic's module: where its names resolve */
     bool checked;                 /* body done */
+    const inst_site *site;        /* where its errors are reported */
 } fn_inst;
 
 typedef struct gen_state {
@@ -164,9 +175,13 @@ void check__with_bindings(check_cx *cx, cls_info *ci, void (*f)(check_cx *, void
     } else {
         b.top = NULL;
     }
+    const inst_site *inst = cx->inst;
+    if (ci && ci->generic)
+        cx->inst = ci->site;
     bind_enter(cx, &b, &saved, &saved_cur);
     f(cx, arg);
     bind_leave(cx, &saved, saved_cur);
+    cx->inst = inst;
 }
 
 /* "Stack<int>", "Pair<str, [int]>". */
@@ -181,6 +196,24 @@ static const char *instance_name(check_cx *cx, const char *base, const htype *co
     const char *r = ast_intern(cx->arena, b.data, b.len);
     buf_free(&b);
     return r;
+}
+
+/* Where the errors of a new instance `name` of the generic `kind` `gen` of module `home`, made
+ * at `at`, are reported: at `at`, or where the instance being checked, which makes this one,
+ * was made (only positions of the module being checked can be shown as its errors). */
+static const inst_site *new_site(check_cx *cx, const char *name, const char *kind, const char *gen, cmodule *home,
+                                 ast_node *at)
+{
+    inst_site *s = ast_alloc(cx->arena, sizeof *s);
+    s->name = name;
+    size_t n = strlen(kind) + strlen(gen) + 4;
+    char *g = ast_alloc(cx->arena, n);
+    snprintf(g, n, "%s '%s'", kind, gen);
+    s->generic = g;
+    s->home = home ? home : cx->m;
+    s->line = cx->inst ? cx->inst->line : at->line;
+    s->col = cx->inst ? cx->inst->col : at->col;
+    return s;
 }
 
 static bool same_args(const htype *const *a, const htype *const *b, int n)
@@ -240,8 +273,13 @@ const htype *check__instance(check_cx *cx, cls_info *gen, const htype *const *ta
     buf_free(&q);
     gen->instances = ast_grow(cx->arena, gen->instances, gen->ninstances, &gen->capinstances, sizeof *gen->instances);
     gen->instances[gen->ninstances++] = ci;
-    /* Registered before it is resolved, so that its members may name it again. */
+    ci->site = new_site(cx, name, gen->is_interface ? "interface" : "class", gen->name, gen->module, at);
+    /* Registered before it is resolved, so that its members may name it again. A real instance
+     * made inside a generic checked on its own is emitted like any other. */
+    bool opaque = cx->opaque;
+    cx->opaque = false;
     check__with_bindings(cx, ci, resolve_instance, ci);
+    cx->opaque = opaque;
     return ci->ty;
 }
 
@@ -352,8 +390,10 @@ static bool infer(check_cx *cx, ast_node *n, const ast_param *params, int np, co
         return false;
     for (int i = 0; i < tps->n; i++) {
         if (!found[i]) {
-            check__error(cx, n->line, n->col, "cannot infer type parameter '%s' of '%s'; write it: %s<...>(...)",
-                         names[i], what, what);
+            /* In a generic checked on its own, an argument may be of an opaque instance. */
+            if (!cx->opaque)
+                check__error(cx, n->line, n->col,
+                             "cannot infer type parameter '%s' of '%s'; write it: %s<...>(...)", names[i], what, what);
             return false;
         }
     }
@@ -417,20 +457,27 @@ static sym *fn_instance(check_cx *cx, sym *y, const htype *const *targs, int n, 
     bindings b = {param_names(cx, &gen->type_params), ast_alloc(cx->arena, (size_t)n * sizeof(htype *)), n,
                   y->module && y->module->top ? y->module->top : NULL};
     memcpy(b.types, targs, (size_t)n * sizeof *b.types);
+    const inst_site *site = new_site(cx, fn->bc_name, "function", gen->name, y->module, at);
+    const inst_site *inst = cx->inst;
+    bool opaque = cx->opaque;
+    cx->inst = site;
+    cx->opaque = false;
     bindings saved;
     scope *saved_cur;
     bind_enter(cx, &b, &saved, &saved_cur);
     sig_of(cx, fn);
     bind_leave(cx, &saved, saved_cur);
     check__add_fn(cx, fn);
-    sym *inst = check__new_sym(cx, SYM_FN, fn->bc_name, fn->ty, decl);
-    inst->index = fn->index;
+    cx->inst = inst;
+    cx->opaque = opaque;
+    sym *isym = check__new_sym(cx, SYM_FN, fn->bc_name, fn->ty, decl);
+    isym->index = fn->index;
     if (g->nfns == g->capfns) {
         g->capfns = g->capfns ? g->capfns * 2 : 8;
         g->fns = xrealloc(g->fns, (size_t)g->capfns * sizeof *g->fns);
     }
-    g->fns[g->nfns++] = (fn_inst){gen, b.types, n, inst, decl, y->module, false};
-    return inst;
+    g->fns[g->nfns++] = (fn_inst){gen, b.types, n, isym, decl, y->module, false, site};
+    return isym;
 }
 
 static void args_against(check_cx *cx, ast_node *n, const char *name, const htype *const *params, int np)
@@ -546,11 +593,87 @@ bool check__generic_bodies(check_cx *cx)
         scope *saved_cur;
         bind_enter(cx, &b, &saved, &saved_cur);
         fn_cx *saved_fn = cx->fn;
+        const inst_site *inst = cx->inst;
+        cx->inst = fi.site;
         inst_body(cx, fi.decl);
+        cx->inst = inst;
         cx->fn = saved_fn;
         bind_leave(cx, &saved, saved_cur);
     }
     return any;
+}
+
+/* ---- generic declarations checked on their own ---------------------------------------------- */
+
+/* Bindings of the type parameters tps to the error type. */
+static bindings opaque_bindings(check_cx *cx, const ast_list *tps)
+{
+    bindings b = {param_names(cx, tps), ast_alloc(cx->arena, ((size_t)tps->n + 1) * sizeof(htype *)), tps->n, NULL};
+    for (int i = 0; i < tps->n; i++)
+        b.types[i] = cx->t_error;
+    return b;
+}
+
+static void opaque_fn(check_cx *cx, ast_node *n)
+{
+    ast_node *decl = copy_node(cx, n);
+    ast_fn *fn = decl->u.fn;
+    fn->type_params.n = 0;
+    bindings b = opaque_bindings(cx, &n->u.fn->type_params), saved;
+    scope *saved_cur;
+    bind_enter(cx, &b, &saved, &saved_cur);
+    sig_of(cx, fn);
+    check__add_fn(cx, fn);
+    fn_cx *saved_fn = cx->fn;
+    inst_body(cx, decl);
+    cx->fn = saved_fn;
+    bind_leave(cx, &saved, saved_cur);
+}
+
+static void opaque_class(check_cx *cx, cls_info *gen)
+{
+    ast_class *c = gen->decl->u.cls;
+    bindings b = opaque_bindings(cx, &c->type_params);
+    holt_buf q;
+    buf_init(&q);
+    buf_printf(&q, "%s<", gen->name);
+    for (int i = 0; i < b.n; i++)
+        buf_printf(&q, "%s%s", i ? ", " : "", b.names[i]);
+    buf_putc(&q, '>');
+    const char *name = ast_intern(cx->arena, q.data, q.len);
+    cls_info *ci = check__new_class(cx, name, cx->m, copy_node(cx, gen->decl));
+    ci->decl->u.cls->type_params.n = 0;
+    ci->generic = gen;
+    ci->targs = b.types;
+    ci->ntargs = b.n;
+    buf_reset(&q);
+    buf_printf(&q, "%s.%s<>", cx->m->name, gen->name); /* no instance can be spelled so */
+    ci->ty = ty_class(cx->types, q.data, name, ci);
+    buf_free(&q);
+    if (ci->ty->cls != ci)
+        return;
+    check__with_bindings(cx, ci, resolve_instance, ci);
+    /* A base that names a type parameter is unknown here, and so are the members it would
+     * bring: the bodies are then left to the instances. */
+    if (!ci->is_interface && ci->nifaces + (ci->base ? 1 : 0) == c->bases.n)
+        check__class_body(cx, ci);
+}
+
+void check__generic_decls(check_cx *cx)
+{
+    ast_list *top = &cx->m->root->list;
+    cx->opaque = true;
+    for (int i = 0; i < top->n; i++) {
+        ast_node *n = top->items[i];
+        if (n->kind == D_FN && n->u.fn->type_params.n > 0 && !n->u.fn->is_native) {
+            opaque_fn(cx, n);
+        } else if ((n->kind == D_CLASS || n->kind == D_INTERFACE) && n->u.cls->type_params.n > 0) {
+            sym *y = check__scope_find(cx->top, n->u.cls->name);
+            if (y && y->kind == SYM_CLASS && y->cls && y->cls->decl == n)
+                opaque_class(cx, y->cls);
+        }
+    }
+    cx->opaque = false;
 }
 
 void check__generic_done(check_cx *cx)

@@ -256,6 +256,26 @@ HM_DEFINE_ACCESS(32)
 HM_DEFINE_ACCESS(64)
 #undef HM_DEFINE_ACCESS
 
+/* One translation for n bytes at a that lie within one page: the host address of a[0],
+ * counted as one access (a hit, or a miss and its walk, which may fault and not return), or
+ * NULL without counting anything when [a, a + n) crosses a page boundary (the caller then
+ * takes the byte-range path: hm_ld*, hm_read...). The pointer is valid only until the next
+ * guest access, which may fault and evict the frame: read or write through it, then drop it.
+ * This is how a caller that touches several words of one object pays for one translation. */
+static inline uint8_t *hm_host(hmachine *m, gaddr a, unsigned n, hm_access access)
+{
+    uint64_t off = a & (HM_PAGE_SIZE - 1);
+    if (__builtin_expect(off + n > HM_PAGE_SIZE, 0))
+        return NULL;
+    hm_tlbe *e = hm_tlb_way0(m, a);
+    uint64_t tag = access == HM_WRITE ? e->wtag : e->rtag;
+    if (__builtin_expect(tag == a >> HM_PAGE_SHIFT && access != HM_EXEC, 1)) {
+        m->stats[HM_STAT_tlb_hits]++;
+        return e->host + off;
+    }
+    return hm__slow(m, a, n, access);
+}
+
 /* Copy n bytes out of / into guest memory. */
 void hm_read(hmachine *m, gaddr a, void *dst, uint64_t n);
 void hm_write(hmachine *m, gaddr a, const void *src, uint64_t n);

@@ -190,10 +190,13 @@ bool hm_ok(hmachine *m, gaddr a, uint64_t n)
     return true;
 }
 
-void hm_read(hmachine *m, gaddr a, void *dst, uint64_t n)
+/* The copies below translate each page once. A read needs no probe: what it has copied
+ * before a fault is host memory only, so it changes nothing the program can see. A write
+ * or fill that crosses a page is probed first (every page checked for the write), so a
+ * store that faults on a later page has changed nothing; within one page the translation
+ * itself is the check. */
+static void read_pages(hmachine *m, gaddr a, uint8_t *d, uint64_t n)
 {
-    probe(m, a, n, HM_READ);
-    uint8_t *d = dst;
     while (n) {
         uint64_t len = n < page_left(a) ? n : page_left(a);
         memcpy(d, xlate(m, a, (unsigned)len, HM_READ), len);
@@ -201,15 +204,30 @@ void hm_read(hmachine *m, gaddr a, void *dst, uint64_t n)
     }
 }
 
-void hm_write(hmachine *m, gaddr a, const void *src, uint64_t n)
+static void write_pages(hmachine *m, gaddr a, const uint8_t *s, uint64_t n)
 {
-    probe(m, a, n, HM_WRITE);
-    const uint8_t *s = src;
     while (n) {
         uint64_t len = n < page_left(a) ? n : page_left(a);
         memcpy(xlate(m, a, (unsigned)len, HM_WRITE), s, len);
         s += len, a += len, n -= len;
     }
+}
+
+void hm_read(hmachine *m, gaddr a, void *dst, uint64_t n)
+{
+    if (!dst) {
+        probe(m, a, n, HM_READ); /* a check only (rt_str_dup): fault before anything moves */
+        return;
+    }
+    if (a + n < a)
+        probe(m, a, n, HM_READ); /* wraps: faults at the top, before any byte is copied */
+    read_pages(m, a, dst, n);
+}
+
+void hm_write(hmachine *m, gaddr a, const void *src, uint64_t n)
+{
+    probe(m, a, n, HM_WRITE);
+    write_pages(m, a, src, n);
 }
 
 void hm_fill(hmachine *m, gaddr a, uint8_t byte, uint64_t n)
@@ -224,17 +242,22 @@ void hm_fill(hmachine *m, gaddr a, uint8_t byte, uint64_t n)
 
 void hm_move(hmachine *m, gaddr dst, gaddr src, uint64_t n)
 {
-    probe(m, src, n, HM_READ);
-    probe(m, dst, n, HM_WRITE);
-    /* Through a bounce buffer, a chunk at a time, in the direction that is safe for overlap. */
     uint8_t buf[1024];
+    /* A source that faults after some chunks were written would leave a partial move, so a
+     * move of more than one chunk checks its source first; one chunk is read whole before
+     * any byte is written. */
+    if (n > sizeof buf || src + n < src)
+        probe(m, src, n, HM_READ);
+    probe(m, dst, n, HM_WRITE);
+    /* Through a bounce buffer, a chunk at a time, in the direction that is safe for overlap;
+     * the destination was probed whole above, so the chunks are not probed again. */
     bool backward = dst > src && dst < src + n;
     uint64_t done = 0;
     while (done < n) {
         uint64_t len = n - done < sizeof buf ? n - done : sizeof buf;
         uint64_t at = backward ? n - done - len : done;
-        hm_read(m, src + at, buf, len);
-        hm_write(m, dst + at, buf, len);
+        read_pages(m, src + at, buf, len);
+        write_pages(m, dst + at, buf, len);
         done += len;
     }
 }
@@ -248,8 +271,10 @@ void *hm_span(hmachine *m, gaddr a, uint64_t n, hm_access access, void *scratch)
         hm__pin(m, (uint64_t)(p - m->phys->host) >> HM_PAGE_SHIFT);
         return p;
     }
-    /* Across pages: a copy (checked for the access first), which a writer writes back. */
-    probe(m, a, n, access);
-    hm_read(m, a, scratch, n);
+    /* Across pages: a copy, which a writer writes back (so a writer's pages are all
+     * checked for the write first). */
+    if (access != HM_READ)
+        probe(m, a, n, access);
+    read_pages(m, a, scratch, n);
     return scratch;
 }

@@ -127,10 +127,16 @@ static int64_t do_exit(hmachine *m, void *ctx, const uint64_t a[4])
 
 /* ---- the address space: system calls of the machine module ----------------------------- */
 
+/* Permission bits the machine does not have are refused before the address space sees them. */
+static bool bad_perm(uint64_t perm)
+{
+    return perm & ~(uint64_t)(HM_PERM_R | HM_PERM_W | HM_PERM_X);
+}
+
 static int64_t do_map(hmachine *m, void *ctx, const uint64_t a[4])
 {
     (void)ctx;
-    if (a[2] & ~(uint64_t)(HM_PERM_R | HM_PERM_W | HM_PERM_X))
+    if (bad_perm(a[2]))
         return -EINVAL;
     return hm_map(m, a[0], a[1], (unsigned)a[2]);
 }
@@ -144,7 +150,7 @@ static int64_t do_unmap(hmachine *m, void *ctx, const uint64_t a[4])
 static int64_t do_protect(hmachine *m, void *ctx, const uint64_t a[4])
 {
     (void)ctx;
-    if (a[2] & ~(uint64_t)(HM_PERM_R | HM_PERM_W | HM_PERM_X))
+    if (bad_perm(a[2]))
         return -EINVAL;
     return hm_protect(m, a[0], a[1], (unsigned)a[2]);
 }

@@ -59,20 +59,65 @@ static inline bool set_mark(holt_vm *vm, gaddr a)
     return true;
 }
 
+/* Is a, a value taken for a reference, the start of a block in the heap (object or free)?
+ * The host-side half of gc__is_object: the bitmap only. */
+static inline bool is_start(holt_vm *vm, gaddr a)
+{
+    const gc_state *g = vm->heap.gc;
+    if (a < g->start || a >= vm->heap.top || (a & 7))
+        return false;
+    uint64_t i = (a - g->start) >> 3;
+    return g->starts[i >> 6] & (1ull << (i & 63));
+}
+
 void gc__mark(holt_vm *vm, gaddr ref)
 {
-    if (!ref || !gc__is_object(vm, ref) || !set_mark(vm, ref))
+    if (!ref || !vm->heap.gc || !is_start(vm, ref))
         return;
-    if (has_refs(ld32(vm, ref)))
+    /* The header is one word: one translation reads the type and the GC word, and a second
+     * (for the write) sets the mark only when it is not set yet. Objects start 8-aligned, so
+     * the header never crosses a page. */
+    const uint8_t *p = hm_host(&vm->m, ref, 8, HM_READ);
+    uint32_t type, gcw;
+    memcpy(&type, p, sizeof type);
+    memcpy(&gcw, p + 4, sizeof gcw);
+    if (type == RT_T_NONE || (gcw & GC_MARK))
+        return;
+    gcw |= GC_MARK;
+    memcpy(hm_host(&vm->m, ref + 4, 4, HM_WRITE), &gcw, sizeof gcw);
+    if (has_refs(type))
         push(vm->heap.gc, ref);
 }
 
-/* Trace `n` consecutive reference slots starting at a. */
-static void mark_slots(holt_vm *vm, gaddr a, uint64_t n)
+/* Trace `n` consecutive slots starting at a, slot i only when `types` is NULL or
+ * types[i] is a reference type: one pinned span per page, so the slots of a page cost one
+ * translation, and the marking in between (which may fault and evict frames) cannot take
+ * the page away. */
+static void mark_typed_slots(holt_vm *vm, gaddr a, uint64_t n, const rt_typeid *types)
 {
-    for (uint64_t i = 0; i < n; i++)
-        gc__mark(vm, ld64(vm, a + 8 * i));
+    while (n) {
+        uint64_t fit = (HM_PAGE_SIZE - (a & (HM_PAGE_SIZE - 1))) / 8;
+        uint64_t k = n < fit ? n : fit;
+        if (k == 0) {
+            /* A slot across a page boundary (only an unaligned hand-made object). */
+            if (!types || type_is_ref(vm, *types))
+                gc__mark(vm, ld64(vm, a));
+            a += 8, n--, types = types ? types + 1 : NULL;
+            continue;
+        }
+        const uint8_t *p = hm_span(&vm->m, a, 8 * k, HM_READ, NULL);
+        for (uint64_t i = 0; i < k; i++) {
+            if (types && !type_is_ref(vm, types[i]))
+                continue;
+            gaddr ref;
+            memcpy(&ref, p + 8 * i, sizeof ref);
+            gc__mark(vm, ref);
+        }
+        a += 8 * k, n -= k, types = types ? types + k : NULL;
+    }
 }
+
+static void mark_slots(holt_vm *vm, gaddr a, uint64_t n) { mark_typed_slots(vm, a, n, NULL); }
 
 /* The number of 8-byte slots an object of `size` bytes has after `header` bytes. */
 static inline uint64_t slots_after(uint64_t size, uint64_t header)
@@ -155,13 +200,10 @@ static void trace(holt_vm *vm, gaddr a)
             trace_map(vm, a, t);
         break;
     case RK_CLASS: {
+        /* Without field types (a class registered before its definition), every field is
+         * tried: the check in gc__mark keeps that safe. */
         uint64_t n = min64(t->nfields, slots_after(gc__size(vm, a), 8));
-        for (uint64_t i = 0; i < n; i++) {
-            /* Without field types (a class registered before its definition), every field
-             * is tried: the check in gc__mark keeps that safe. */
-            if (!t->field_types || type_is_ref(vm, t->field_types[i]))
-                gc__mark(vm, ld64(vm, a + 8 + 8 * i));
-        }
+        mark_typed_slots(vm, a + 8, n, t->field_types);
         break;
     }
     case RK_FN: {

@@ -309,6 +309,20 @@ static gaddr alloc_slow(holt_vm *vm, gc_state *g, uint64_t n)
     return obj;
 }
 
+/* Zero [a, a + n) of memory just allocated, one translation per page. No probe first: if a
+ * later page faults (out of memory), the object is never handed out, so a partial fill is
+ * seen by nobody. */
+static void zero_fresh(holt_vm *vm, gaddr a, uint64_t n)
+{
+    while (n) {
+        uint64_t len = HM_PAGE_SIZE - (a & (HM_PAGE_SIZE - 1));
+        if (len > n)
+            len = n;
+        memset(hm_host(&vm->m, a, (unsigned)len, HM_WRITE), 0, len);
+        a += len, n -= len;
+    }
+}
+
 gaddr rt_alloc(holt_vm *vm, rt_typeid type, uint64_t bytes)
 {
     rt_heap *h = &vm->heap;
@@ -317,10 +331,18 @@ gaddr rt_alloc(holt_vm *vm, rt_typeid type, uint64_t bytes)
         out_of_memory(vm);
     uint64_t n = bytes < 8 ? 8 : (bytes + 7) & ~7ull;
     gaddr obj;
+    uint8_t *p = NULL; /* the object on the host when it lies within one page */
     if (n <= GC_SMALL_MAX && g->bins[n >> 3]) {
         unsigned b = (unsigned)(n >> 3);
         obj = g->bins[b];
-        g->bins[b] = ld64(vm, obj + 8);
+        /* One translation serves the link read here and the zeroing below. */
+        p = hm_host(&vm->m, obj, (unsigned)n, HM_WRITE);
+        uint64_t next;
+        if (p)
+            memcpy(&next, p + 8, sizeof next);
+        else
+            next = ld64(vm, obj + 8);
+        g->bins[b] = next;
         bin_emptied(g, b);
         g->free_bytes -= n;
     } else if (g->bp && n <= g->bend - g->bp) {
@@ -337,9 +359,19 @@ gaddr rt_alloc(holt_vm *vm, rt_typeid type, uint64_t bytes)
     vm->m.stats[HM_STAT_gc_bytes_allocated] += n;
     if (h->top - g->start > vm->m.stats[HM_STAT_gc_peak_heap])
         vm->m.stats[HM_STAT_gc_peak_heap] = h->top - g->start;
-    /* Reused memory holds old objects: zero here, in the one place every object comes from. */
-    hm_fill(&vm->m, obj + 8, 0, n - 8);
-    st64(vm, obj, type); /* type id, then GC word 0 (little-endian) */
+    /* Reused memory holds old objects: zero here, in the one place every object comes from,
+     * with the header (type id, then GC word 0, little-endian) in the same translation when
+     * the object lies within one page. */
+    if (!p && n <= HM_PAGE_SIZE)
+        p = hm_host(&vm->m, obj, (unsigned)n, HM_WRITE);
+    if (p) {
+        uint64_t hdr = type;
+        memcpy(p, &hdr, sizeof hdr);
+        memset(p + 8, 0, n - 8);
+    } else {
+        zero_fresh(vm, obj + 8, n - 8);
+        st64(vm, obj, type);
+    }
     return obj;
 }
 

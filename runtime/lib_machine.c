@@ -127,37 +127,38 @@ static gaddr check_access(holt_vm *vm, int64_t addr, int64_t size, hm_access acc
     return a;
 }
 
+/* A system call of the address space (map, unmap or protect, named as the trap is) on the
+ * page range at args[0] of args[1] pages: the range checked, the trap made, and a refusal
+ * thrown as the program's error. What the trap returned. */
+static int64_t page_call(holt_vm *vm, trap_nr nr, const uint64_t *args, unsigned perm)
+{
+    const char *what = trap_names[nr];
+    int64_t addr = (int64_t)args[0], pages = (int64_t)args[1];
+    check_pages(vm, what, addr, pages, nr == TRAP_MAP);
+    int64_t r = trap_call(&vm->m, nr, (uint64_t)addr, (uint64_t)pages, perm, 0);
+    if (r < 0)
+        throw_errno(vm, what, r, addr, pages);
+    return r;
+}
+
 /* ---- natives ------------------------------------------------------------------------------- */
 
+/* map and protect parse the permissions before page_call checks the range: a bad permission
+ * is the error reported first. */
 RT_NATIVE(machine_map)
 {
-    int64_t addr = (int64_t)args[0], pages = (int64_t)args[1];
-    unsigned perm = parse_perm(vm, args[2], "map");
-    check_pages(vm, "map", addr, pages, true);
-    int64_t r = trap_call(&vm->m, TRAP_MAP, (uint64_t)addr, (uint64_t)pages, perm, 0);
-    if (r < 0)
-        throw_errno(vm, "map", r, addr, pages);
-    return (uint64_t)r;
+    return (uint64_t)page_call(vm, TRAP_MAP, args, parse_perm(vm, args[2], "map"));
 }
 
 RT_NATIVE(machine_unmap)
 {
-    int64_t addr = (int64_t)args[0], pages = (int64_t)args[1];
-    check_pages(vm, "unmap", addr, pages, false);
-    int64_t r = trap_call(&vm->m, TRAP_UNMAP, (uint64_t)addr, (uint64_t)pages, 0, 0);
-    if (r < 0)
-        throw_errno(vm, "unmap", r, addr, pages);
+    page_call(vm, TRAP_UNMAP, args, 0);
     return 0;
 }
 
 RT_NATIVE(machine_protect)
 {
-    int64_t addr = (int64_t)args[0], pages = (int64_t)args[1];
-    unsigned perm = parse_perm(vm, args[2], "protect");
-    check_pages(vm, "protect", addr, pages, false);
-    int64_t r = trap_call(&vm->m, TRAP_PROTECT, (uint64_t)addr, (uint64_t)pages, perm, 0);
-    if (r < 0)
-        throw_errno(vm, "protect", r, addr, pages);
+    page_call(vm, TRAP_PROTECT, args, parse_perm(vm, args[2], "protect"));
     return 0;
 }
 

@@ -361,17 +361,6 @@ static void report_uncaught(holt_vm *vm)
     }
 }
 
-/* Flushing may itself fail (a closed pipe); the status already says how the program ended,
- * so that is not reported. */
-static void flush_quietly(holt_vm *vm)
-{
-    rt_catch c = {.prev = vm->catcher};
-    vm->catcher = &c;
-    if (setjmp(c.jb) == 0)
-        rt_out_flush(vm);
-    vm->catcher = c.prev;
-}
-
 /* Load the supervisor module (holt_config.supervisor) into the VM that holds the program, run
  * its top level and install its functions. HOLT_OK, HOLT_BAD_INPUT (it does not load, its name
  * is taken, or it defines no supervisor function: the reason on fd 2), or how its top level
@@ -462,7 +451,9 @@ int holt_run_file(holt_vm *vm, const char *path, int argc, char **argv)
         break;
     }
 out:
-    flush_quietly(vm);
+    /* Flushing may itself fail (a closed pipe); the status already says how the program
+     * ended, so that is not reported. */
+    vm__flush_quietly(vm);
     if (vm->cfg.trace_out) {
         int rc = trace_close(&vm->m);
         if (rc < 0)

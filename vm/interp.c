@@ -110,15 +110,30 @@ static inline vm_function *iface_method(holt_vm *vm, rt_typeid cls, uint64_t mk)
     rt_throw(vm, RT_E_Error, "class %s does not implement interface %s", t->name, vm->types.v[iface].name);
 }
 
-/* CALLV: the function a closure calls, with b arguments. The checks beyond null guard only
- * against a corrupt object: the verifier typed the call. */
-static inline vm_function *closure_fn(holt_vm *vm, gaddr clo, uint32_t b)
+/* CALLV: the host address of a closure's function id (the 16 bytes at +8: id, ncaps), by
+ * one translation that also covers whatever of the cells lies in the same page; NULL when
+ * those 16 bytes cross a page. Valid until the next guest access. */
+static inline const uint8_t *closure_header(holt_vm *vm, gaddr clo)
 {
     if (__builtin_expect(clo == 0, 0))
         rt_throw(vm, RT_E_NullError, "cannot call a null function");
-    uint64_t id = hm_ld64(&vm->m, clo + 8);
+    return hm_host(&vm->m, clo + 8, 16, HM_READ);
+}
+
+/* CALLV: the function a closure calls, with b arguments; cp is closure_header's pointer. The
+ * checks guard only against a corrupt object: the verifier typed the call. */
+static inline vm_function *closure_fn(holt_vm *vm, gaddr clo, const uint8_t *cp, uint32_t b)
+{
+    uint64_t id, ncaps;
+    if (__builtin_expect(cp != NULL, 1)) {
+        memcpy(&id, cp, sizeof id);
+        memcpy(&ncaps, cp + 8, sizeof ncaps);
+    } else {
+        id = hm_ld64(&vm->m, clo + 8);
+        ncaps = hm_ld64(&vm->m, clo + 16);
+    }
     vm_function *f = id < vm->nfntab ? vm->fntab[id] : NULL;
-    if (__builtin_expect(!f || f->nparams != b || hm_ld64(&vm->m, clo + 16) != f->ncaps, 0))
+    if (__builtin_expect(!f || f->nparams != b || ncaps != f->ncaps, 0))
         rt_throw(vm, RT_E_Error, "call of a malformed function value");
     return f;
 }

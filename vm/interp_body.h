@@ -512,15 +512,27 @@ dispatch:
         uint8_t b = pc[1];
         gaddr clo = sp[-1 - (int)b];
         SAVE_PC();
-        callee = closure_fn(vm, clo, b);
+        /* One translation of the closure's page reads its function id and cell count and,
+         * when they lie in the same page (the usual case), its cells too. */
+        const uint8_t *cp = closure_header(vm, clo);
+        callee = closure_fn(vm, clo, cp, b);
         /* The closure's slot becomes the callee's base: its cells first, then the b
          * arguments moved up behind them. */
         nb = sp - b - 1;
         check_room(vm, nb, callee);
         uint32_t ncaps = callee->ncaps;
-        memmove(nb + ncaps, nb + 1, (size_t)b * sizeof *nb);
-        for (uint32_t i = 0; i < ncaps; i++)
-            nb[i] = hm_ld64(M, clo + 24 + 8 * (uint64_t)i);
+        if (ncaps) {
+            for (uint32_t i = b; i-- > 0;)
+                nb[ncaps + i] = nb[1 + i];
+            if (cp && ((clo + 8) & (HM_PAGE_SIZE - 1)) + 16 + 8 * (uint64_t)ncaps <= HM_PAGE_SIZE)
+                memcpy(nb, cp + 16, 8 * (size_t)ncaps);
+            else
+                for (uint32_t i = 0; i < ncaps; i++)
+                    nb[i] = hm_ld64(M, clo + 24 + 8 * (uint64_t)i);
+        } else {
+            for (uint32_t i = 0; i < b; i++)
+                nb[i] = nb[1 + i];
+        }
         nfilled = ncaps + b;
         goto push_frame;
     }

@@ -99,9 +99,8 @@ static void report_failure(vm_supervisor *s, const char *fname, int status)
 
 /* ---- calling into Holt ---------------------------------------------------------------------- */
 
-/* Flush stdout, dropping what cannot be written: the host refusing bytes is no reason to
- * unwind out of a trap. */
-static void flush_quietly(holt_vm *vm)
+/* The host refusing bytes is no reason to unwind out of a trap. */
+void vm__flush_quietly(holt_vm *vm)
 {
     rt_catch c = {.prev = vm->catcher};
     vm->catcher = &c;
@@ -167,7 +166,7 @@ static bool call(vm_supervisor *s, vm_function *fn, const char *fname, const uin
         s->off = true;
     }
     if (vm->outbuf != prog_out)
-        flush_quietly(vm);
+        vm__flush_quietly(vm);
     vm->outbuf = prog_out;
     vm->outlen = prog_len;
     if (status != RT_OK)

@@ -36,4 +36,9 @@ int supervisor_install(holt_vm *vm, vm_module *mod, holt_buf *err);
 /* Put the built-in handlers back and free the supervisor's state. Safe without one. */
 void supervisor_remove(holt_vm *vm);
 
+/* Flush the VM's stdout buffer, dropping what cannot be written instead of throwing. The
+ * supervisor flushes around each call into Holt, and holt_run_file once the program has ended
+ * (api.c); neither has a program to throw to. */
+void vm__flush_quietly(holt_vm *vm);
+
 #endif

@@ -104,7 +104,7 @@ static int32_t find(const verify_classes *c, const char *d, size_t len)
         return -1;
     uint32_t mask = c->cap - 1;
     for (uint32_t i = hash_bytes(d, len) & mask; c->hash[i]; i = (i + 1) & mask) {
-        size_t l;
+        size_t l = 0;
         const char *e = class_desc(c->m, c->m->classes[c->hash[i] - 1].type, &l);
         if (same(e, l, d, len))
             return (int32_t)(c->hash[i] - 1);

@@ -1498,9 +1498,70 @@ Test(generics, diagnostics)
     ERR("fn f<T>(x: T) -> T { return x }\nprint(f<int, int>(1))\n", "t.holt:2:7: error: 'f' expects 1 type argument, found 2");
     ERR("class S<T> {\n    fn push(x: T) {}\n}\nS<int>().push(\"s\")\n",
         "t.holt:4:15: error: type mismatch: expected int, found str");
-    /* an error inside a generic body is reported for the instance that meets it */
+    /* an error inside a generic body that only an instance has is reported where the instance
+     * is made, with a note at its place in the generic */
     ERR("fn f<T>(x: T) -> T { return x + 1 }\nprint(f(\"s\"))\n",
-        "t.holt:1:29: error: operator '+' cannot be applied to str and int");
+        "t.holt:2:7: error: in f<str>: operator '+' cannot be applied to str and int",
+        "t.holt:1:29: note: in generic function 'f'");
+    ERR("class C<T> {\n    fn neg(x: T) -> T { return -x }\n}\nclass D<T> {\n    c: C<T> = C<T>()\n}\n"
+        "let d = D<str>()\n",
+        "t.holt:7:9: error: in C<str>: operator '-' cannot be applied to str", "t.holt:2:32: note: in generic class 'C'");
+}
+
+/* An imported generic's errors are its file's, whether or not the importer instantiates it. */
+Test(generics, errors_of_an_imported_generic)
+{
+    char dir[] = "/tmp/holt_gen_XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/lib.holt", dir);
+    FILE *u = fopen(path, "w");
+    cr_assert_not_null(u);
+    fputs("class Box<T> {\n    v: T\n    fn map<U>(f: fn(T) -> U) -> U { return f(self.v) }\n}\n", u);
+    fclose(u);
+    static const char *const apps[] = {"import lib\nlet b = lib.Box<int>()\nprint(b.v)\n", "import lib\nprint(1)\n"};
+    for (int i = 0; i < 2; i++) {
+        fx f;
+        snprintf(path, sizeof path, "%s/app.holt", dir);
+        buf_init(&f.out);
+        f.c = compiler_new(&f.out);
+        f.nerr = check_source(f.c, path, apps[i]);
+        cr_expect_eq(f.nerr, 1, "%s", f.out.data);
+        cr_expect(strstr(f.out.data, "lib.holt:3:5: error: generic methods are not supported\n"
+                                     "    fn map<U>(f: fn(T) -> U) -> U { return f(self.v) }\n    ^\n"),
+                  "%s", f.out.data);
+        cr_expect_null(strstr(f.out.data, "app.holt"), "%s", f.out.data);
+        compiler_free(f.c);
+        buf_free(&f.out);
+    }
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* A generic declaration is checked once on its own, its type parameters unknown, whether or
+ * not anything instantiates it; its instances do not report those errors again. */
+Test(generics, checked_on_their_own)
+{
+    ERR("class B<T> {\n    v: T\n    fn get() -> int { return self.w }\n}\n",
+        "t.holt:3:30: error: 'B<T>' has no field 'w'");
+    ERR("fn f<T>(x: T) -> int { return zz }\n", "t.holt:1:31: error: undefined name 'zz'");
+    ERR("fn f<T>(x: T) -> T {\n}\n", "t.holt:1:1: error: missing return in 'f'");
+    ERR("fn f<T>(x: T) -> T {\n    return\n}\n", "t.holt:2:5: error: missing return value");
+    ERR("interface I<T> {\n    fn m<U>(u: U) -> T\n}\n", "t.holt:2:5: error: generic methods are not supported");
+    /* found on its own and again in two instances (and the generic method's own type
+     * parameter is not reported as unknown) */
+    ERRS("class B<T> {\n    fn m() -> int { return nope }\n    fn n<U>(u: U) -> U { return u }\n}\n"
+         "fn f<T>(x: T) -> int { return zz }\nlet b = B<int>()\nlet c = B<str>()\nprint(f(1))\n",
+         3, "t.holt:2:28: error: undefined name 'nope'", "t.holt:3:5: error: generic methods are not supported",
+         "t.holt:5:31: error: undefined name 'zz'");
+    /* what depends on the type parameters is left to the instances */
+    OK("class Base<T> {\n    v: T\n    fn get() -> T { return self.v }\n}\n"
+       "class Sub<T> : Base<T> {\n    fn twice() -> T { return self.get() + self.v }\n}\n"
+       "fn size<T>(b: Box<T>) -> int { return b.xs.len() }\n"
+       "class Box<T> {\n    xs: [T] = []\n    fn n() -> int { return size(self) }\n"
+       "    fn neg() -> T { return -self.xs[0] }\n    fn up() -> str { return self.xs[0].upper() }\n}\n"
+       "fn add<A, B>(a: A, b: B) -> A { return a + b }\n");
 }
 
 Test(generics, type_arguments_outside_calls)

@@ -9,58 +9,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "machine.h"
-
-/* A fault hook for tests: records the fault and jumps back into the test. */
-typedef struct {
-    jmp_buf jb;
-    gaddr addr;
-    hm_access access;
-    hm_fault_kind kind;
-    int faults;
-} fault_log;
-
-static bool test_fault(void *ctx, gaddr addr, hm_access access, hm_fault_kind kind)
-{
-    fault_log *log = ctx;
-    log->addr = addr;
-    log->access = access;
-    log->kind = kind;
-    log->faults++;
-    longjmp(log->jb, 1);
-}
-
-/* Run `stmt`; true when it faulted (the hook jumped back). */
-#define FAULTS(log, stmt)                                                                      \
-    ({                                                                                         \
-        volatile bool faulted_ = true;                                                         \
-        if (setjmp((log)->jb) == 0) {                                                          \
-            stmt;                                                                              \
-            faulted_ = false;                                                                  \
-        }                                                                                      \
-        faulted_;                                                                              \
-    })
+#include "machine_fixture.h"
 
 /* A machine whose heap limit is `heap` bytes (physical memory at least the 64 KiB minimum),
  * as the flat machine these tests were written for had. */
 #define MEM(heap)                                                                              \
-    (&(hm_config){.mem_bytes = (heap) < (64u << 10) ? (64u << 10) : (heap), .heap_bytes = (heap)})
-
-static void machine_with_log(hmachine *m, fault_log *log, uint64_t mem, uint64_t mapped)
-{
-    memset(log, 0, sizeof *log);
-    cr_assert_eq(hm_init(m, MEM(mem)), 0);
-    cr_assert_eq(hm_map_heap(m, mapped), 0);
-    m->fault = test_fault;
-    m->fault_ctx = log;
-}
+    ((hm_config){.mem_bytes = (heap) < (64u << 10) ? (64u << 10) : (heap), .heap_bytes = (heap)})
 
 /* ---- initialisation ------------------------------------------------------------------------ */
 
 Test(machine, init_tiny_rounds_up_to_a_page)
 {
     hmachine m;
-    cr_assert_eq(hm_init(&m, MEM(1)), 0);
+    cr_assert_eq(hm_init(&m, &MEM(1)), 0);
     cr_assert_eq(m.size, HM_PAGE_SIZE);
     cr_assert_eq(m.base, HM_HEAP_BASE);
     cr_assert_eq(m.mapped, 0);
@@ -91,14 +52,14 @@ Test(machine, init_default_is_256_mib_of_frames_and_a_1_gib_heap)
 Test(machine, init_refuses_a_limit_reaching_the_program_range)
 {
     hmachine m;
-    cr_assert_eq(hm_init(&m, MEM(1ull << 62)), -ENOMEM);
+    cr_assert_eq(hm_init(&m, &MEM(1ull << 62)), -ENOMEM);
     cr_assert_null(m.phys);
 }
 
 Test(machine, init_installs_every_default_trap)
 {
     hmachine m;
-    cr_assert_eq(hm_init(&m, MEM(4096)), 0);
+    cr_assert_eq(hm_init(&m, &MEM(4096)), 0);
     for (int i = 0; i < TRAP__COUNT; i++)
         cr_assert_not_null(m.traps[i].fn, "trap %s has no handler", trap_names[i]);
     cr_assert_eq(m.exit_requested, false);
@@ -107,18 +68,15 @@ Test(machine, init_installs_every_default_trap)
 
 Test(machine, name_tables_follow_the_def_files)
 {
-    cr_assert_str_eq(trap_names[TRAP_WRITE], "write");
-    cr_assert_str_eq(trap_names[TRAP_READ], "read");
-    cr_assert_str_eq(trap_names[TRAP_EXIT], "exit");
-    cr_assert_str_eq(hm_stat_names[HM_STAT_instructions], "instructions");
-    cr_assert_str_eq(hm_stat_names[HM_STAT_traps], "traps");
-    cr_assert_str_eq(hm_stat_names[HM_STAT_jit_compiles], "jit_compiles");
+    EXPECT_NAMES(trap_names, {TRAP_WRITE, "write"}, {TRAP_READ, "read"}, {TRAP_EXIT, "exit"});
+    EXPECT_NAMES(hm_stat_names, {HM_STAT_instructions, "instructions"}, {HM_STAT_traps, "traps"},
+                 {HM_STAT_jit_compiles, "jit_compiles"});
 }
 
 Test(machine, map_heap_grows_in_pages_up_to_the_limit)
 {
     hmachine m;
-    cr_assert_eq(hm_init(&m, MEM(5 * HM_PAGE_SIZE)), 0);
+    cr_assert_eq(hm_init(&m, &MEM(5 * HM_PAGE_SIZE)), 0);
     cr_assert_eq(hm_map_heap(&m, 1), 0);
     cr_assert_eq(m.mapped, HM_PAGE_SIZE);
     cr_assert_eq(hm_map_heap(&m, 3 * HM_PAGE_SIZE + 5), 0);
@@ -138,7 +96,7 @@ Test(machine, every_width_is_little_endian)
 {
     hmachine m;
     fault_log log;
-    machine_with_log(&m, &log, 1 << 16, 1 << 16);
+    machine_with_log(&m, &log, MEM(1 << 16), 1 << 16);
     gaddr a = m.base + 64;
     hm_st64(&m, a, 0x0807060504030201ull);
     for (int i = 0; i < 8; i++)
@@ -163,7 +121,7 @@ Test(machine, last_mapped_bytes_are_reachable_at_every_width)
 {
     hmachine m;
     fault_log log;
-    machine_with_log(&m, &log, 1 << 16, HM_PAGE_SIZE);
+    machine_with_log(&m, &log, MEM(1 << 16), HM_PAGE_SIZE);
     gaddr end = m.base + m.mapped;
     hm_st8(&m, end - 1, 1);
     hm_st16(&m, end - 2, 2);
@@ -178,7 +136,7 @@ Test(machine, out_of_range_loads_and_stores_fault)
 {
     hmachine m;
     fault_log log;
-    machine_with_log(&m, &log, 1 << 16, HM_PAGE_SIZE);
+    machine_with_log(&m, &log, MEM(1 << 16), HM_PAGE_SIZE);
     gaddr end = m.base + m.mapped;
     cr_assert(FAULTS(&log, hm_ld8(&m, 0)));
     cr_assert_eq(log.addr, 0);
@@ -205,7 +163,7 @@ Test(machine, bulk_access_checks_the_whole_range)
 {
     hmachine m;
     fault_log log;
-    machine_with_log(&m, &log, 1 << 16, HM_PAGE_SIZE);
+    machine_with_log(&m, &log, MEM(1 << 16), HM_PAGE_SIZE);
     gaddr end = m.base + m.mapped;
     char buf[64] = "hello guest";
     hm_write(&m, m.base + 100, buf, 12);
@@ -236,7 +194,7 @@ Test(machine, zero_length_accesses_never_fault)
 {
     hmachine m;
     fault_log log;
-    machine_with_log(&m, &log, 1 << 16, HM_PAGE_SIZE);
+    machine_with_log(&m, &log, MEM(1 << 16), HM_PAGE_SIZE);
     char buf[4];
     cr_assert_not(FAULTS(&log, hm_read(&m, 0, buf, 0)));
     cr_assert_not(FAULTS(&log, hm_write(&m, UINT64_MAX, buf, 0)));
@@ -251,7 +209,7 @@ Test(machine, fill_and_overlapping_move)
 {
     hmachine m;
     fault_log log;
-    machine_with_log(&m, &log, 1 << 16, HM_PAGE_SIZE);
+    machine_with_log(&m, &log, MEM(1 << 16), HM_PAGE_SIZE);
     gaddr a = m.base + 200;
     hm_fill(&m, a, 'x', 10);
     hm_write(&m, a, "0123456789", 10);
@@ -269,7 +227,7 @@ Test(machine, span_is_a_live_view_of_guest_bytes)
 {
     hmachine m;
     fault_log log;
-    machine_with_log(&m, &log, 1 << 16, HM_PAGE_SIZE);
+    machine_with_log(&m, &log, MEM(1 << 16), HM_PAGE_SIZE);
     char scratch[16];
     char *p = hm_span(&m, m.base + 32, 16, HM_WRITE, scratch);
     memcpy(p, "in place", 9);
@@ -289,7 +247,7 @@ Test(machine, span_is_a_live_view_of_guest_bytes)
 Test(machine, default_fault_hook_aborts, .signal = SIGABRT)
 {
     hmachine m;
-    cr_assert_eq(hm_init(&m, MEM(4096)), 0);
+    cr_assert_eq(hm_init(&m, &MEM(4096)), 0);
     hm_ld64(&m, 0);
 }
 
@@ -314,7 +272,7 @@ static int64_t logging_trap(hmachine *m, void *ctx, const uint64_t a[4])
 Test(machine, traps_are_counted_and_replaceable)
 {
     hmachine m;
-    cr_assert_eq(hm_init(&m, MEM(4096)), 0);
+    cr_assert_eq(hm_init(&m, &MEM(4096)), 0);
     trap_log log = {0};
     trap_set(&m, TRAP_CLOCK, logging_trap, &log);
     cr_assert_eq(trap_call(&m, TRAP_CLOCK, 1, 2, 3, 4), 1234);
@@ -338,7 +296,7 @@ Test(machine, traps_are_counted_and_replaceable)
 Test(machine, unknown_trap_numbers_are_refused)
 {
     hmachine m;
-    cr_assert_eq(hm_init(&m, MEM(4096)), 0);
+    cr_assert_eq(hm_init(&m, &MEM(4096)), 0);
     cr_assert_eq(trap_call(&m, TRAP__COUNT, 0, 0, 0, 0), -ENOSYS);
     cr_assert_eq(trap_call(&m, (trap_nr)-1, 0, 0, 0, 0), -ENOSYS);
     cr_assert_eq(m.stats[HM_STAT_traps], 2);
@@ -351,7 +309,7 @@ Test(machine, unknown_trap_numbers_are_refused)
 Test(machine, clock_and_time_traps)
 {
     hmachine m;
-    cr_assert_eq(hm_init(&m, MEM(4096)), 0);
+    cr_assert_eq(hm_init(&m, &MEM(4096)), 0);
     int64_t t0 = trap_call(&m, TRAP_CLOCK, 0, 0, 0, 0);
     int64_t t1 = trap_call(&m, TRAP_CLOCK, 0, 0, 0, 0);
     cr_assert_geq(t1, t0);
@@ -364,7 +322,7 @@ Test(machine, clock_and_time_traps)
 Test(machine, exit_trap_records_and_returns)
 {
     hmachine m;
-    cr_assert_eq(hm_init(&m, MEM(4096)), 0);
+    cr_assert_eq(hm_init(&m, &MEM(4096)), 0);
     cr_assert_eq(trap_call(&m, TRAP_EXIT, 7, 0, 0, 0), 0);
     cr_assert_eq(m.exit_status, 7);
     cr_assert(m.exit_requested);
@@ -387,7 +345,7 @@ Test(machine, write_trap_copies_guest_bytes_to_the_host)
 {
     hmachine m;
     fault_log log;
-    machine_with_log(&m, &log, 1 << 20, 1 << 20);
+    machine_with_log(&m, &log, MEM(1 << 20), 1 << 20);
     gaddr buf = m.base + 4096;
     /* More than one copy step, with a pattern that shows misplaced bytes. */
     enum { N = 40000 };
@@ -418,7 +376,7 @@ Test(machine, write_trap_refuses_other_fds_and_bad_buffers)
 {
     hmachine m;
     fault_log log;
-    machine_with_log(&m, &log, 1 << 16, HM_PAGE_SIZE);
+    machine_with_log(&m, &log, MEM(1 << 16), HM_PAGE_SIZE);
     cr_assert_eq(trap_call(&m, TRAP_WRITE, 0, m.base, 1, 0), -EBADF);
     cr_assert_eq(trap_call(&m, TRAP_WRITE, 3, m.base, 1, 0), -EBADF);
     cr_assert_eq(trap_call(&m, TRAP_WRITE, 1, 0, 1, 0), -EFAULT);
@@ -432,7 +390,7 @@ Test(machine, write_trap_to_a_closed_pipe_reports_the_error)
 {
     hmachine m;
     fault_log log;
-    machine_with_log(&m, &log, 1 << 16, HM_PAGE_SIZE);
+    machine_with_log(&m, &log, MEM(1 << 16), HM_PAGE_SIZE);
     signal(SIGPIPE, SIG_IGN);
     int saved;
     int rd = redirect_to_pipe(1, &saved);
@@ -448,7 +406,7 @@ Test(machine, read_trap_fills_the_guest_buffer)
 {
     hmachine m;
     fault_log log;
-    machine_with_log(&m, &log, 1 << 16, HM_PAGE_SIZE);
+    machine_with_log(&m, &log, MEM(1 << 16), HM_PAGE_SIZE);
     int p[2];
     cr_assert_eq(pipe(p), 0);
     int saved = dup(0);

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "bare_vm.h"
-#include "machine.h"
+#include "machine_fixture.h"
 #include "rt.h"
 #include "state.h"
 
@@ -22,13 +22,9 @@ static void new_machine(hmachine *m)
 
 Test(traps, every_trap_has_a_name_and_a_kind)
 {
-    cr_assert_str_eq(trap_names[TRAP_WRITE], "write");
-    cr_assert_str_eq(trap_names[TRAP_MAP], "map");
-    cr_assert_str_eq(trap_names[TRAP_UNMAP], "unmap");
-    cr_assert_str_eq(trap_names[TRAP_PROTECT], "protect");
-    cr_assert_str_eq(trap_names[TRAP_FLUSH_TLB], "flush_tlb");
-    cr_assert_str_eq(trap_names[TRAP_OUT], "out");
-    cr_assert_str_eq(trap_names[TRAP_IN], "in");
+    EXPECT_NAMES(trap_names, {TRAP_WRITE, "write"}, {TRAP_MAP, "map"}, {TRAP_UNMAP, "unmap"},
+                 {TRAP_PROTECT, "protect"}, {TRAP_FLUSH_TLB, "flush_tlb"}, {TRAP_OUT, "out"},
+                 {TRAP_IN, "in"});
     const trap_nr syscalls[] = {TRAP_WRITE, TRAP_READ, TRAP_CLOCK, TRAP_TIME,
                                 TRAP_EXIT, TRAP_MAP, TRAP_UNMAP, TRAP_PROTECT};
     for (size_t i = 0; i < sizeof syscalls / sizeof syscalls[0]; i++)
@@ -65,18 +61,24 @@ static int64_t logging_trap(hmachine *m, void *ctx, const uint64_t a[4])
     return 77;
 }
 
+/* A new machine whose trap nr is logging_trap, logging into log; the handler makes the trap
+ * `nested` from inside (TRAP__COUNT: none). */
+static void machine_with_trap(hmachine *m, trap_log *log, trap_nr nr, trap_nr nested)
+{
+    new_machine(m);
+    *log = (trap_log){.nested = nested};
+    trap_set(m, nr, logging_trap, log);
+}
+
 Test(traps, system_calls_count_traps_and_syscalls)
 {
     hmachine m;
-    new_machine(&m);
-    trap_log log = {.nested = TRAP__COUNT};
-    trap_set(&m, TRAP_MAP, logging_trap, &log);
+    trap_log log;
+    machine_with_trap(&m, &log, TRAP_MAP, TRAP__COUNT);
     cr_assert_eq(trap_call(&m, TRAP_MAP, 1, 2, 3, 4), 77);
     cr_assert_eq(trap_call(&m, TRAP_CLOCK, 0, 0, 0, 0) > 0, true);
-    cr_assert_eq(m.stats[HM_STAT_traps], 2);
-    cr_assert_eq(m.stats[HM_STAT_syscalls], 2);
-    cr_assert_eq(m.trap_counts[TRAP_MAP], 1);
-    cr_assert_eq(m.trap_counts[TRAP_CLOCK], 1);
+    EXPECT_STATS(&m, {HM_STAT_traps, 2}, {HM_STAT_syscalls, 2});
+    EXPECT_TRAP_COUNTS(&m, {TRAP_MAP, 1}, {TRAP_CLOCK, 1});
     cr_assert_eq(log.a[0], 1);
     cr_assert_eq(log.a[3], 4);
     cr_assert_eq(log.ctx, &log);
@@ -91,33 +93,26 @@ Test(traps, privileged_instructions_count_traps_only)
     cr_assert_eq(trap_call(&m, TRAP_IN, 0x3FD, 0, 0, 0), 0x60);
     cr_assert_eq(trap_call(&m, TRAP_OUT, 0x80, 1, 0, 0), 0);
     cr_assert_eq(trap_call(&m, TRAP_FLUSH_TLB, 0, 0, 0, 0), 0);
-    cr_assert_eq(m.stats[HM_STAT_traps], 3);
-    cr_assert_eq(m.stats[HM_STAT_syscalls], 0);
-    cr_assert_eq(m.trap_counts[TRAP_IN], 1);
-    cr_assert_eq(m.trap_counts[TRAP_OUT], 1);
-    cr_assert_eq(m.trap_counts[TRAP_FLUSH_TLB], 1);
-    cr_assert_eq(m.stats[HM_STAT_tlb_flushes], 1);
+    EXPECT_STATS(&m, {HM_STAT_traps, 3}, {HM_STAT_syscalls, 0}, {HM_STAT_tlb_flushes, 1});
+    EXPECT_TRAP_COUNTS(&m, {TRAP_IN, 1}, {TRAP_OUT, 1}, {TRAP_FLUSH_TLB, 1});
     hm_destroy(&m);
 }
 
 Test(traps, privileged_instructions_in_supervisor_mode_do_not_trap)
 {
     hmachine m;
-    new_machine(&m);
-    trap_log log = {.nested = TRAP__COUNT};
-    trap_set(&m, TRAP_OUT, logging_trap, &log);
+    trap_log log;
+    machine_with_trap(&m, &log, TRAP_OUT, TRAP__COUNT);
     m.mode = HM_SUPER_MODE;
     cr_assert_eq(trap_call(&m, TRAP_OUT, 0x3F8, 65, 0, 0), 77);
     cr_assert_eq(trap_call(&m, TRAP_FLUSH_TLB, 0, 0, 0, 0), 0);
     /* Executed, not trapped: nothing counted but the flush itself. */
     cr_assert_eq(log.calls, 1);
-    cr_assert_eq(m.stats[HM_STAT_traps], 0);
-    cr_assert_eq(m.trap_counts[TRAP_OUT], 0);
-    cr_assert_eq(m.stats[HM_STAT_tlb_flushes], 1);
+    EXPECT_STATS(&m, {HM_STAT_traps, 0}, {HM_STAT_tlb_flushes, 1});
+    EXPECT_TRAP_COUNTS(&m, {TRAP_OUT, 0});
     /* A system call from the supervisor still enters the trap table. */
     cr_assert_gt(trap_call(&m, TRAP_CLOCK, 0, 0, 0, 0), 0);
-    cr_assert_eq(m.stats[HM_STAT_traps], 1);
-    cr_assert_eq(m.stats[HM_STAT_syscalls], 1);
+    EXPECT_STATS(&m, {HM_STAT_traps, 1}, {HM_STAT_syscalls, 1});
     cr_assert_eq(m.mode, HM_SUPER_MODE);
     hm_destroy(&m);
 }
@@ -125,21 +120,20 @@ Test(traps, privileged_instructions_in_supervisor_mode_do_not_trap)
 Test(traps, handlers_run_in_supervisor_mode_and_return_to_the_caller)
 {
     hmachine m;
-    new_machine(&m);
-    trap_log log = {.nested = TRAP_IN};
-    trap_set(&m, TRAP_TIME, logging_trap, &log);
+    trap_log log;
+    machine_with_trap(&m, &log, TRAP_TIME, TRAP_IN);
     cr_assert_eq(m.mode, HM_USER_MODE);
     cr_assert_eq(trap_call(&m, TRAP_TIME, 0, 0, 0, 0), 77);
     cr_assert_eq(log.mode, HM_SUPER_MODE);
     cr_assert_eq(m.mode, HM_USER_MODE);
     /* The IN made inside the handler ran in supervisor mode: executed, not a trap. */
-    cr_assert_eq(m.trap_counts[TRAP_IN], 0);
-    cr_assert_eq(m.stats[HM_STAT_traps], 1);
+    EXPECT_TRAP_COUNTS(&m, {TRAP_IN, 0});
+    EXPECT_STATS(&m, {HM_STAT_traps, 1});
     /* A system call made inside a handler is a trap of its own, and returns to it. */
     log.nested = TRAP_CLOCK;
     cr_assert_eq(trap_call(&m, TRAP_TIME, 0, 0, 0, 0), 77);
-    cr_assert_eq(m.trap_counts[TRAP_CLOCK], 1);
-    cr_assert_eq(m.stats[HM_STAT_traps], 3);
+    EXPECT_TRAP_COUNTS(&m, {TRAP_CLOCK, 1});
+    EXPECT_STATS(&m, {HM_STAT_traps, 3});
     cr_assert_eq(m.mode, HM_USER_MODE);
     hm_destroy(&m);
 }
@@ -147,9 +141,8 @@ Test(traps, handlers_run_in_supervisor_mode_and_return_to_the_caller)
 Test(traps, trap_set_replaces_and_null_restores_the_default)
 {
     hmachine m;
-    new_machine(&m);
-    trap_log log = {.nested = TRAP__COUNT};
-    trap_set(&m, TRAP_IN, logging_trap, &log);
+    trap_log log;
+    machine_with_trap(&m, &log, TRAP_IN, TRAP__COUNT);
     cr_assert_eq(trap_call(&m, TRAP_IN, 0x3FD, 0, 0, 0), 77);
     cr_assert_eq(log.calls, 1);
     cr_assert_eq(log.a[0], 0x3FD);
@@ -195,8 +188,8 @@ Test(traps, map_unmap_and_protect_reach_the_address_space)
     int64_t got = trap_call(&m, TRAP_MAP, 0, 3, HM_PERM_R, 0);
     cr_assert_geq(got, (int64_t)HM_USER_BASE);
     cr_assert_lt(got, (int64_t)HM_USER_END);
-    cr_assert_eq(m.stats[HM_STAT_syscalls], 11);
-    cr_assert_eq(m.trap_counts[TRAP_MAP], 6);
+    EXPECT_STATS(&m, {HM_STAT_syscalls, 11});
+    EXPECT_TRAP_COUNTS(&m, {TRAP_MAP, 6});
     hm_destroy(&m);
 }
 

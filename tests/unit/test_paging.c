@@ -6,7 +6,7 @@
 #include <setjmp.h>
 #include <string.h>
 
-#include "machine.h"
+#include "machine_fixture.h"
 
 #define P (1ull << 0)
 #define RW (1ull << 1)
@@ -17,42 +17,6 @@
 #define SWAPPED (1ull << 10)
 #define NX (1ull << 63)
 #define PG HM_PAGE_SIZE
-
-typedef struct {
-    jmp_buf jb;
-    gaddr addr;
-    hm_access access;
-    hm_fault_kind kind;
-    int faults;
-} fault_log;
-
-static bool log_fault(void *ctx, gaddr addr, hm_access access, hm_fault_kind kind)
-{
-    fault_log *log = ctx;
-    log->addr = addr;
-    log->access = access;
-    log->kind = kind;
-    log->faults++;
-    longjmp(log->jb, 1);
-}
-
-#define FAULTS(log, stmt)                                                                      \
-    ({                                                                                         \
-        volatile bool faulted_ = true;                                                         \
-        if (setjmp((log)->jb) == 0) {                                                          \
-            stmt;                                                                              \
-            faulted_ = false;                                                                  \
-        }                                                                                      \
-        faulted_;                                                                              \
-    })
-
-static void setup(hmachine *m, fault_log *log, hm_config cfg)
-{
-    memset(log, 0, sizeof *log);
-    cr_assert_eq(hm_init(m, &cfg), 0);
-    m->fault = log_fault;
-    m->fault_ctx = log;
-}
 
 /* ---- shapes -------------------------------------------------------------------------------- */
 
@@ -78,7 +42,7 @@ Test(paging, frames_are_counted_page_tables_included)
 {
     hmachine m;
     fault_log log;
-    setup(&m, &log, (hm_config){.mem_bytes = 1 << 20});
+    machine_with_log(&m, &log, (hm_config){.mem_bytes = 1 << 20}, 0);
     cr_assert_eq(hm_frames_total(&m), 255); /* frame 0 is never handed out */
     cr_assert_eq(hm_frames_used(&m), 1);    /* the PML4 */
     cr_assert_eq(hm_map_heap(&m, 8 * PG), 0);
@@ -104,7 +68,7 @@ Test(paging, walker_sets_present_accessed_and_dirty)
 {
     hmachine m;
     fault_log log;
-    setup(&m, &log, (hm_config){.mem_bytes = 1 << 20});
+    machine_with_log(&m, &log, (hm_config){.mem_bytes = 1 << 20}, 0);
     cr_assert_eq(hm_map(&m, HM_USER_BASE, 3, HM_PERM_R | HM_PERM_W), (int64_t)HM_USER_BASE);
     uint64_t pte = hm_pte(&m, HM_USER_BASE);
     cr_assert_eq(pte, DZ | RW | US | NX, "demand-zero with permissions: %llx", (unsigned long long)pte);
@@ -127,7 +91,7 @@ Test(paging, permissions_become_rw_and_nx_bits)
 {
     hmachine m;
     fault_log log;
-    setup(&m, &log, (hm_config){.mem_bytes = 1 << 20});
+    machine_with_log(&m, &log, (hm_config){.mem_bytes = 1 << 20}, 0);
     gaddr r = (gaddr)hm_map(&m, 0, 1, HM_PERM_R);
     gaddr rx = (gaddr)hm_map(&m, 0, 1, HM_PERM_R | HM_PERM_X);
     gaddr rwx = (gaddr)hm_map(&m, 0, 1, HM_PERM_R | HM_PERM_W | HM_PERM_X);
@@ -148,7 +112,7 @@ Test(paging, each_fault_kind_reaches_the_hook)
 {
     hmachine m;
     fault_log log;
-    setup(&m, &log, (hm_config){.mem_bytes = 1 << 20});
+    machine_with_log(&m, &log, (hm_config){.mem_bytes = 1 << 20}, 0);
     gaddr r = (gaddr)hm_map(&m, HM_USER_BASE, 1, HM_PERM_R);
     cr_assert_eq(hm_ld64(&m, r), 0);
     cr_assert(FAULTS(&log, hm_st64(&m, r + 8, 1)));
@@ -164,8 +128,8 @@ Test(paging, each_fault_kind_reaches_the_hook)
         cr_assert_eq(log.kind, HM_FAULT_NOT_PRESENT);
         cr_assert_eq(log.addr, bad[i]);
     }
-    cr_assert_eq(m.stats[HM_STAT_faults_unmapped], sizeof bad / sizeof *bad);
-    cr_assert_eq(m.stats[HM_STAT_page_faults], 2 + sizeof bad / sizeof *bad);
+    EXPECT_STATS(&m, {HM_STAT_faults_unmapped, sizeof bad / sizeof *bad},
+                 {HM_STAT_page_faults, 2 + sizeof bad / sizeof *bad});
     cr_assert_eq(m.mode, HM_USER_MODE); /* back in user mode after each */
     hm_destroy(&m);
 }
@@ -196,7 +160,7 @@ Test(paging, map_unmap_protect_errors)
 {
     hmachine m;
     fault_log log;
-    setup(&m, &log, (hm_config){.mem_bytes = 1 << 20});
+    machine_with_log(&m, &log, (hm_config){.mem_bytes = 1 << 20}, 0);
     cr_assert_eq(hm_map(&m, HM_USER_BASE + 1, 1, HM_PERM_R), -EINVAL);
     cr_assert_eq(hm_map(&m, HM_HEAP_BASE, 1, HM_PERM_R), -EINVAL);
     cr_assert_eq(hm_map(&m, HM_USER_END, 1, HM_PERM_R), -EINVAL);
@@ -227,7 +191,7 @@ Test(paging, protect_invalidates_the_tlb_entry)
 {
     hmachine m;
     fault_log log;
-    setup(&m, &log, (hm_config){.mem_bytes = 1 << 20});
+    machine_with_log(&m, &log, (hm_config){.mem_bytes = 1 << 20}, 0);
     gaddr a = (gaddr)hm_map(&m, 0, 1, HM_PERM_R | HM_PERM_W);
     hm_st8(&m, a, 1);
     hm_st8(&m, a, 2); /* now a TLB hit for writes */
@@ -246,8 +210,7 @@ Test(paging, hm_ok_sees_mappings_without_faulting_or_counting)
 {
     hmachine m;
     fault_log log;
-    setup(&m, &log, (hm_config){.mem_bytes = 1 << 20});
-    cr_assert_eq(hm_map_heap(&m, 2 * PG), 0);
+    machine_with_log(&m, &log, (hm_config){.mem_bytes = 1 << 20}, 2 * PG);
     cr_assert(hm_ok(&m, m.base, 2 * PG));
     cr_assert(hm_ok(&m, m.base + PG - 4, 8));
     cr_assert_not(hm_ok(&m, m.base + PG, PG + 1));
@@ -267,8 +230,7 @@ Test(paging, tlb_hits_misses_and_the_first_write)
 {
     hmachine m;
     fault_log log;
-    setup(&m, &log, (hm_config){.mem_bytes = 1 << 20});
-    cr_assert_eq(hm_map_heap(&m, 4 * PG), 0);
+    machine_with_log(&m, &log, (hm_config){.mem_bytes = 1 << 20}, 4 * PG);
     touch(&m, m.base);
     cr_assert_eq(m.stats[HM_STAT_tlb_misses], 1);
     cr_assert_eq(m.stats[HM_STAT_page_walks], 2); /* the fault, then the walk again */
@@ -279,8 +241,7 @@ Test(paging, tlb_hits_misses_and_the_first_write)
     cr_assert_eq(m.stats[HM_STAT_tlb_misses], 2);
     hm_st8(&m, m.base + 1, 1);
     touch(&m, m.base + 2);
-    cr_assert_eq(m.stats[HM_STAT_tlb_misses], 2);
-    cr_assert_eq(m.stats[HM_STAT_tlb_hits], 3);
+    EXPECT_STATS(&m, {HM_STAT_tlb_misses, 2}, {HM_STAT_tlb_hits, 3});
     hm_destroy(&m);
 }
 
@@ -289,8 +250,8 @@ Test(paging, tlb_set_associativity_eviction_and_promotion)
     hmachine m;
     fault_log log;
     /* One set of four ways. */
-    setup(&m, &log, (hm_config){.mem_bytes = 1 << 20, .tlb_entries = 4, .tlb_ways = 4});
-    cr_assert_eq(hm_map_heap(&m, 8 * PG), 0);
+    machine_with_log(&m, &log, (hm_config){.mem_bytes = 1 << 20, .tlb_entries = 4, .tlb_ways = 4},
+                     8 * PG);
     for (int i = 0; i < 4; i++)
         touch(&m, m.base + i * PG);
     uint64_t miss = m.stats[HM_STAT_tlb_misses];
@@ -316,8 +277,8 @@ Test(paging, tlb_direct_mapped_conflicts)
 {
     hmachine m;
     fault_log log;
-    setup(&m, &log, (hm_config){.mem_bytes = 1 << 20, .tlb_entries = 4, .tlb_ways = 1});
-    cr_assert_eq(hm_map_heap(&m, 8 * PG), 0);
+    machine_with_log(&m, &log, (hm_config){.mem_bytes = 1 << 20, .tlb_entries = 4, .tlb_ways = 1},
+                     8 * PG);
     touch(&m, m.base);
     touch(&m, m.base + 4 * PG);
     uint64_t miss = m.stats[HM_STAT_tlb_misses];
@@ -337,8 +298,7 @@ Test(paging, invlpg_and_flush)
 {
     hmachine m;
     fault_log log;
-    setup(&m, &log, (hm_config){.mem_bytes = 1 << 20});
-    cr_assert_eq(hm_map_heap(&m, 4 * PG), 0);
+    machine_with_log(&m, &log, (hm_config){.mem_bytes = 1 << 20}, 4 * PG);
     touch(&m, m.base);
     touch(&m, m.base + PG);
     uint64_t miss = m.stats[HM_STAT_tlb_misses];
@@ -358,14 +318,11 @@ Test(paging, tlb_off_walks_every_access)
 {
     hmachine m;
     fault_log log;
-    setup(&m, &log, (hm_config){.mem_bytes = 1 << 20, .tlb_off = true});
-    cr_assert_eq(hm_map_heap(&m, PG), 0);
+    machine_with_log(&m, &log, (hm_config){.mem_bytes = 1 << 20, .tlb_off = true}, PG);
     hm_st64(&m, m.base, 42);
     for (int i = 0; i < 100; i++)
         cr_assert_eq(hm_ld64(&m, m.base), 42);
-    cr_assert_eq(m.stats[HM_STAT_tlb_hits], 0);
-    cr_assert_eq(m.stats[HM_STAT_tlb_misses], 101);
-    cr_assert_eq(m.stats[HM_STAT_page_walks], 102);
+    EXPECT_STATS(&m, {HM_STAT_tlb_hits, 0}, {HM_STAT_tlb_misses, 101}, {HM_STAT_page_walks, 102});
     hm_destroy(&m);
 }
 
@@ -373,8 +330,7 @@ Test(paging, accesses_across_a_page_boundary)
 {
     hmachine m;
     fault_log log;
-    setup(&m, &log, (hm_config){.mem_bytes = 1 << 20});
-    cr_assert_eq(hm_map_heap(&m, 2 * PG), 0);
+    machine_with_log(&m, &log, (hm_config){.mem_bytes = 1 << 20}, 2 * PG);
     hm_st64(&m, m.base + PG - 3, 0x1122334455667788ull);
     cr_assert_eq(hm_ld64(&m, m.base + PG - 3), 0x1122334455667788ull);
     cr_assert_eq(hm_ld8(&m, m.base + PG - 3), 0x88);
@@ -403,10 +359,11 @@ static void round_trip(hm_policy policy, bool tlb_off)
     hmachine m;
     fault_log log;
     /* 64 KiB: 15 frames, 4 of them page tables; 300 pages of data. */
-    setup(&m, &log, (hm_config){.mem_bytes = 64 << 10, .heap_bytes = 4 << 20, .policy = policy,
-                                .tlb_off = tlb_off});
     enum { PAGES = 300 };
-    cr_assert_eq(hm_map_heap(&m, PAGES * PG), 0);
+    machine_with_log(&m, &log,
+                     (hm_config){.mem_bytes = 64 << 10, .heap_bytes = 4 << 20, .policy = policy,
+                                 .tlb_off = tlb_off},
+                     PAGES * PG);
     for (uint64_t p = 0; p < PAGES; p++)
         for (uint64_t i = 0; i < PG; i += 8) {
             uint64_t v = 0;
@@ -449,8 +406,9 @@ Test(paging, swap_round_trip_without_tlb) { round_trip(HM_SWAP_CLOCK, true); }
  * frames, 4 go to the page tables, and pinned spans of filler pages hold the rest. */
 static void with_free_frames(hmachine *m, fault_log *log, hm_policy policy, int frames)
 {
-    setup(m, log, (hm_config){.mem_bytes = 64 << 10, .heap_bytes = 16 << 20, .policy = policy});
-    cr_assert_eq(hm_map_heap(m, 64 * PG), 0);
+    machine_with_log(m, log,
+                     (hm_config){.mem_bytes = 64 << 10, .heap_bytes = 16 << 20, .policy = policy},
+                     64 * PG);
     char scratch[8];
     for (int i = 0; i < 11 - frames; i++)
         (void)hm_span(m, m->base + (uint64_t)(32 + i) * PG, 8, HM_WRITE, scratch);

@@ -1,0 +1,60 @@
+-- Sieve — Are We Fast Yet (Marr et al., DLS 2016), Lua 5.4 version.
+-- Counts the primes up to 5000 with the sieve of Eratosthenes.
+--
+--   lua5.4 bench/awfy/sieve.lua [ITER [INNER]]     (default INNER 3000)
+
+local Sieve = {} do
+Sieve.__index = Sieve
+
+function Sieve.new ()
+    return setmetatable({}, Sieve)
+end
+
+function Sieve:inner_benchmark_loop (inner_iterations)
+    for _ = 1, inner_iterations do
+        if not self:verify_result(self:benchmark()) then
+            return false
+        end
+    end
+    return true
+end
+
+function Sieve:benchmark ()
+    local flags = {}
+    for i = 1, 5000 do
+        flags[i] = true
+    end
+    return self:sieve(flags, 5000)
+end
+
+function Sieve:verify_result (result)
+    return result == 669
+end
+
+function Sieve:sieve (flags, size)
+    local prime_count = 0
+    for i = 2, size do
+        if flags[i - 1] then
+            prime_count = prime_count + 1
+            local k = i + i
+            while k <= size do
+                flags[k - 1] = false
+                k = k + i
+            end
+        end
+    end
+    return prime_count
+end
+
+end -- class Sieve
+
+local iterations = tonumber(arg[1]) or 1
+local inner = tonumber(arg[2]) or 3000
+local bench = Sieve.new()
+for i = 1, iterations do
+    if not bench:inner_benchmark_loop(inner) then
+        print(("Sieve: FAILED (iteration %d, inner %d)"):format(i, inner))
+        os.exit(1)
+    end
+end
+print("Sieve: ok")

@@ -1,0 +1,60 @@
+-- Storage — Are We Fast Yet (Marr et al., DLS 2016), Lua 5.4 version.
+-- Builds a tree of arrays of depth 7 (fan-out 4, leaves of random size 1..10): an
+-- allocation and garbage-collection benchmark. The result is the number of arrays built.
+-- As in AWFY's Lua port, a leaf records its size in field n (a Lua table cannot hold n nils).
+--
+--   lua5.4 bench/awfy/storage.lua [ITER [INNER]]     (default INNER 1000)
+
+local som = require("som")
+
+local Storage = {} do
+Storage.__index = Storage
+
+function Storage.new ()
+    return setmetatable({count = 0}, Storage)
+end
+
+function Storage:inner_benchmark_loop (inner_iterations)
+    for _ = 1, inner_iterations do
+        if not self:verify_result(self:benchmark()) then
+            return false
+        end
+    end
+    return true
+end
+
+function Storage:benchmark ()
+    local random = som.Random.new()
+    self.count = 0
+    self:build_tree_depth(7, random)
+    return self.count
+end
+
+function Storage:verify_result (result)
+    return result == 5461
+end
+
+function Storage:build_tree_depth (depth, random)
+    self.count = self.count + 1
+    if depth == 1 then
+        return {n = random:next() % 10 + 1}
+    end
+    return {n = 4,
+        self:build_tree_depth(depth - 1, random),
+        self:build_tree_depth(depth - 1, random),
+        self:build_tree_depth(depth - 1, random),
+        self:build_tree_depth(depth - 1, random)}
+end
+
+end -- class Storage
+
+local iterations = tonumber(arg[1]) or 1
+local inner = tonumber(arg[2]) or 1000
+local bench = Storage.new()
+for i = 1, iterations do
+    if not bench:inner_benchmark_loop(inner) then
+        print(("Storage: FAILED (iteration %d, inner %d)"):format(i, inner))
+        os.exit(1)
+    end
+end
+print("Storage: ok")
