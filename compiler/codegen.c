@@ -267,19 +267,122 @@ static void stack(cg *g, int pops, int pushes)
         g->max = g->depth;
 }
 
-/* Emit an opcode byte and account its stack effect; the operands follow. */
-void cg__op(cg *g, bc_op o, int pops, int pushes)
+/* ---- the peephole ----------------------------------------------------------------------
+ *
+ * The interpreter pays one dispatch per instruction, so the commonest shapes of the stack code
+ * are fused, as they are emitted, into one superinstruction (opcodes.def, the end):
+ *
+ *   IIMM c; IADD            ->  IADDI c         (and IIMM c; ISUB -> IADDI -c)
+ *   LOAD h; IADDI c; STORE h ->  IINC h c        (h an int local: `i += 1`, the range loop's step)
+ *   IEQ..IGE; JT / JF       ->  JIEQ..JIGE      (JF takes the inverse comparison: exact on ints)
+ *
+ * An instruction can be fused with the ones before it only when they are still the last code
+ * emitted (a dropped JMP or a rewrite leaves g->tail stale: the sizes then do not line up) and
+ * no jump targets a position after the first of them (label_pc): the fused instruction starts
+ * where the sequence started, so a jump to that start still runs the same operation. */
+
+/* The offset of the instruction emitted n-th last (0: the last) when it is `op`, is followed
+ * exactly by the n instructions after it, and is the earliest position a jump may target;
+ * otherwise UINT32_MAX. */
+static uint32_t tail_is(const cg *g, int n, bc_op op)
+{
+    if (g->errors)
+        return UINT32_MAX;
+    uint32_t end = (uint32_t)g->code.len;
+    for (int i = 0; i <= n; i++) {
+        uint32_t at = g->tail[i];
+        if (at == UINT32_MAX || at >= end || at + bc_ops[(uint8_t)g->code.data[at]].size != end)
+            return UINT32_MAX;
+        end = at;
+    }
+    if ((uint8_t)g->code.data[end] != op || g->label_pc > end)
+        return UINT32_MAX;
+    return end;
+}
+
+/* Drop the last n + 1 instructions (tail_is(g, n, ...) gave the first of them), with the
+ * line entries inside them and their stack effect; the next instruction starts there and
+ * takes the line it is emitted under. */
+static void cut_tail(cg *g, int n)
+{
+    uint32_t at = g->tail[n];
+    g->code.len = at;
+    while (g->nlines && g->lines[g->nlines - 1].pc > at)
+        g->nlines--;
+    g->depth = g->tail_depth[n];
+    g->max = g->tail_max[n];
+    for (int i = 0; i < CG_TAIL; i++) {
+        bool kept = i + n + 1 < CG_TAIL;
+        g->tail[i] = kept ? g->tail[i + n + 1] : UINT32_MAX;
+        g->tail_depth[i] = kept ? g->tail_depth[i + n + 1] : 0;
+        g->tail_max[i] = kept ? g->tail_max[i + n + 1] : 0;
+    }
+}
+
+static void emit_op(cg *g, bc_op o, int pops, int pushes)
 {
     /* After an error the output is dropped: emission may go on, consistent or not. */
     assert(g->errors || !g->dead);
     mark_line(g);
+    memmove(g->tail + 1, g->tail, (CG_TAIL - 1) * sizeof g->tail[0]);
+    memmove(g->tail_depth + 1, g->tail_depth, (CG_TAIL - 1) * sizeof g->tail_depth[0]);
+    memmove(g->tail_max + 1, g->tail_max, (CG_TAIL - 1) * sizeof g->tail_max[0]);
+    g->tail[0] = (uint32_t)g->code.len;
+    g->tail_depth[0] = g->depth;
+    g->tail_max[0] = g->max;
     buf_u8(&g->code, (uint8_t)o);
     stack(g, pops, pushes);
 }
 
+/* IIMM c; IADD -> IADDI c; IIMM c; ISUB -> IADDI -c. True when fused. */
+static bool fuse_add_imm(cg *g, bc_op o)
+{
+    uint32_t at = tail_is(g, 0, OP_IIMM);
+    if (at == UINT32_MAX)
+        return false;
+    int32_t c = bc_i32((const uint8_t *)g->code.data + at + 1);
+    if (o == OP_ISUB) {
+        if (c == INT32_MIN)
+            return false;
+        c = -c;
+    }
+    cut_tail(g, 0);
+    emit_op(g, OP_IADDI, 1, 1);
+    buf_u32(&g->code, (uint32_t)c);
+    return true;
+}
+
+/* LOAD h; IADDI c; STORE h -> IINC h c, for an int local h. True when fused. */
+static bool fuse_inc(cg *g, uint32_t slot)
+{
+    uint32_t add = tail_is(g, 0, OP_IADDI), at = tail_is(g, 1, OP_LOAD);
+    if (add == UINT32_MAX || at == UINT32_MAX)
+        return false;
+    const uint8_t *code = (const uint8_t *)g->code.data;
+    if (bc_u16(code + at + 1) != slot || !g->fn || (int)slot >= g->fn->nlocals ||
+        g->fn->local_types[slot]->kind != TY_INT)
+        return false;
+    int32_t c = bc_i32(code + add + 1);
+    cut_tail(g, 1);
+    emit_op(g, OP_IINC, 0, 0);
+    buf_u16(&g->code, (uint16_t)slot);
+    buf_u32(&g->code, (uint32_t)c);
+    return true;
+}
+
+/* Emit an opcode byte and account its stack effect; the operands follow. */
+void cg__op(cg *g, bc_op o, int pops, int pushes)
+{
+    if ((o == OP_IADD || o == OP_ISUB) && fuse_add_imm(g, o))
+        return;
+    emit_op(g, o, pops, pushes);
+}
+
 void cg__op_u16(cg *g, bc_op o, uint32_t v, int pops, int pushes)
 {
-    cg__op(g, o, pops, pushes);
+    if (o == OP_STORE && fuse_inc(g, v))
+        return;
+    emit_op(g, o, pops, pushes);
     buf_u16(&g->code, (uint16_t)v);
 }
 
@@ -302,11 +405,37 @@ static void jfix_add(cg *g, jlist *l, uint32_t op_at, uint32_t opnd_at, int dept
     l->fix[l->n++] = (struct cg_fix){op_at, opnd_at};
 }
 
+/* A conditional jump (JT, JF) right after an int comparison becomes one compare-and-branch:
+ * the comparison is dropped and the fused opcode returned, with the stack as it was before the
+ * comparison (the caller then pops its two operands). Otherwise o. */
+static bc_op fuse_cmp_jump(cg *g, bc_op o, int *pops)
+{
+    static const struct {
+        bc_op cmp, jt, jf;
+    } fused[] = {
+        {OP_IEQ, OP_JIEQ, OP_JINE}, {OP_INE, OP_JINE, OP_JIEQ}, {OP_ILT, OP_JILT, OP_JIGE},
+        {OP_ILE, OP_JILE, OP_JIGT}, {OP_IGT, OP_JIGT, OP_JILE}, {OP_IGE, OP_JIGE, OP_JILT},
+    };
+    if (o != OP_JT && o != OP_JF)
+        return o;
+    for (size_t i = 0; i < sizeof fused / sizeof fused[0]; i++) {
+        uint32_t at = tail_is(g, 0, fused[i].cmp);
+        if (at == UINT32_MAX)
+            continue;
+        cut_tail(g, 0); /* the comparison's operands are back on the stack */
+        *pops = 2;
+        return o == OP_JT ? fused[i].jt : fused[i].jf;
+    }
+    return o;
+}
+
 /* A forward jump (JMP, JT, JF) to label l. */
 void cg__jump(cg *g, bc_op o, jlist *l)
 {
+    int pops = o == OP_JMP ? 0 : 1;
+    o = fuse_cmp_jump(g, o, &pops);
     uint32_t op_at = (uint32_t)g->code.len;
-    cg__op(g, o, o == OP_JMP ? 0 : 1, 0);
+    emit_op(g, o, pops, 0);
     jfix_add(g, l, op_at, (uint32_t)g->code.len, g->depth);
     buf_u32(&g->code, 0);
     if (o == OP_JMP)
@@ -316,8 +445,10 @@ void cg__jump(cg *g, bc_op o, jlist *l)
 /* A backward jump to an instruction already emitted at `target`. */
 static void jump_back(cg *g, bc_op o, uint32_t target)
 {
+    int pops = o == OP_JMP ? 0 : 1;
+    o = fuse_cmp_jump(g, o, &pops);
     uint32_t op_at = (uint32_t)g->code.len;
-    cg__op(g, o, o == OP_JMP ? 0 : 1, 0);
+    emit_op(g, o, pops, 0);
     buf_u32(&g->code, (uint32_t)(int32_t)((int64_t)target - op_at));
     if (o == OP_JMP)
         g->dead = true;
@@ -869,6 +1000,8 @@ static void gen_fn(cg *g, ast_fn *fn, int index, bc_function *out)
     g->line = body && body->line > 0 ? body->line : 1;
     g->dead = false;
     g->label_pc = 0;
+    for (int i = 0; i < CG_TAIL; i++)
+        g->tail[i] = UINT32_MAX;
     g->loop = NULL;
     g->try_ = NULL;
     g->nhandlers = 0;

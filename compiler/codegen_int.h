@@ -16,6 +16,9 @@
 #include "codegen.h"
 #include "lexer.h"
 
+/* How many of the last instructions the peephole remembers (codegen.c). */
+#define CG_TAIL 4
+
 /* A forward label: the jumps waiting for its address. */
 typedef struct {
     struct cg_fix {
@@ -54,6 +57,10 @@ typedef struct cg {
     int line;                     /* source line of the next instruction */
     bool dead;                    /* no path reaches the current position */
     uint32_t label_pc;            /* latest position a jump targets: code before it is fixed */
+    uint32_t tail[CG_TAIL];       /* opcode offsets of the last instructions emitted, the last
+                                     first (UINT32_MAX: none): what the peephole may fuse */
+    int tail_depth[CG_TAIL];      /* depth and max before each of them, restored when the */
+    int tail_max[CG_TAIL];        /* peephole drops them, so max_stack stays exact */
     loop_cx *loop;                /* innermost loop */
     struct try_cx *try_;          /* innermost try statement being generated (cg_try.c) */
     bc_handler *handlers;         /* the function's exception table so far, innermost first */

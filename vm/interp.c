@@ -30,6 +30,9 @@
 /* Offsets in a STR object (the layout table of rt.h). */
 #define STR_LEN 8
 #define STR_BYTES 24
+/* The bytes of a LIST header from its length to its backing store's address, inclusive: the
+ * span LGET and LSET translate once. */
+#define LIST_HDR (RT_LIST_ITEMS + 8 - RT_LIST_LEN)
 
 /* Frames a stack trace shows in full; beyond them (deep recursion) the innermost TRACE_HEAD
  * and the outermost TRACE_TAIL are shown around a line counting the rest. A run of more than

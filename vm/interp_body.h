@@ -76,6 +76,13 @@
         sp--;                                                                                  \
         NEXT(1);                                                                               \
     } while (0)
+/* Compare-and-branch: pop a (lower) and b (top), jump when cond holds. */
+#define CMP_JUMP(type, cond)                                                                   \
+    do {                                                                                       \
+        type a = (type)sp[-2], b = (type)sp[-1];                                               \
+        sp -= 2;                                                                               \
+        NEXT((cond) ? I32(1) : 5);                                                             \
+    } while (0)
 #define AS_U(x) (x)
 #define AS_I(x) ((int64_t)(x))
 #define AS_F(x) rt_f_of(x)
@@ -296,29 +303,55 @@ dispatch:
         sp[-1] = hm_ld64(M, list + RT_LIST_LEN);
         NEXT(1);
     }
+    /* LGET and LSET read the list's length and backing store with one translation when the
+     * header words lie in one page (always, but for an object straddling a page boundary). */
     CASE(LGET) {
         gaddr list = sp[-2];
         uint64_t i = sp[-1];
-        if (__builtin_expect(list != 0 && i < hm_ld64(M, list + RT_LIST_LEN), 1)) {
+        const uint8_t *h;
+        if (__builtin_expect(list != 0, 1) &&
+            __builtin_expect((h = hm_host(M, list + RT_LIST_LEN, LIST_HDR, HM_READ)) != NULL, 1)) {
+            uint64_t len, items;
+            memcpy(&len, h, sizeof len);
+            memcpy(&items, h + (RT_LIST_ITEMS - RT_LIST_LEN), sizeof items);
+            if (__builtin_expect(i < len, 1)) {
+                sp[-2] = hm_ld64(M, items + RT_ARRAY_SLOTS + 8 * i);
+                sp--;
+                NEXT(1);
+            }
+        } else if (__builtin_expect(list != 0 && i < hm_ld64(M, list + RT_LIST_LEN), 1)) {
             gaddr items = hm_ld64(M, list + RT_LIST_ITEMS);
             sp[-2] = hm_ld64(M, items + RT_ARRAY_SLOTS + 8 * i);
-        } else {
-            SAVE_PC();
-            sp[-2] = rt_list_get(vm, list, (int64_t)i); /* throws */
+            sp--;
+            NEXT(1);
         }
+        SAVE_PC();
+        sp[-2] = rt_list_get(vm, list, (int64_t)i); /* throws */
         sp--;
         NEXT(1);
     }
     CASE(LSET) {
         gaddr list = sp[-3];
         uint64_t i = sp[-2];
-        if (__builtin_expect(list != 0 && i < hm_ld64(M, list + RT_LIST_LEN), 1)) {
+        const uint8_t *h;
+        if (__builtin_expect(list != 0, 1) &&
+            __builtin_expect((h = hm_host(M, list + RT_LIST_LEN, LIST_HDR, HM_READ)) != NULL, 1)) {
+            uint64_t len, items;
+            memcpy(&len, h, sizeof len);
+            memcpy(&items, h + (RT_LIST_ITEMS - RT_LIST_LEN), sizeof items);
+            if (__builtin_expect(i < len, 1)) {
+                hm_st64(M, items + RT_ARRAY_SLOTS + 8 * i, sp[-1]);
+                sp -= 3;
+                NEXT(1);
+            }
+        } else if (__builtin_expect(list != 0 && i < hm_ld64(M, list + RT_LIST_LEN), 1)) {
             gaddr items = hm_ld64(M, list + RT_LIST_ITEMS);
             hm_st64(M, items + RT_ARRAY_SLOTS + 8 * i, sp[-1]);
-        } else {
-            SAVE_PC();
-            rt_list_set(vm, list, (int64_t)i, sp[-1]); /* throws */
+            sp -= 3;
+            NEXT(1);
         }
+        SAVE_PC();
+        rt_list_set(vm, list, (int64_t)i, sp[-1]); /* throws */
         sp -= 3;
         NEXT(1);
     }
@@ -604,6 +637,16 @@ dispatch:
         rt_throw_obj(vm, sp[-1]);
     }
 
+    /* ---- superinstructions: the code generator's fused shapes ---- */
+    CASE(IADDI) { sp[-1] += (uint64_t)(int64_t)I32(1); NEXT(5); }
+    CASE(IINC) { base[U16(1)] += (uint64_t)(int64_t)I32(3); NEXT(7); }
+    CASE(JIEQ) CMP_JUMP(uint64_t, a == b);
+    CASE(JINE) CMP_JUMP(uint64_t, a != b);
+    CASE(JILT) CMP_JUMP(int64_t, a < b);
+    CASE(JILE) CMP_JUMP(int64_t, a <= b);
+    CASE(JIGT) CMP_JUMP(int64_t, a > b);
+    CASE(JIGE) CMP_JUMP(int64_t, a >= b);
+
 #if !INTERP_GOTO
     default:
         goto bad;
@@ -657,6 +700,7 @@ bad:
 #undef U16
 #undef I32
 #undef BINARY
+#undef CMP_JUMP
 #undef AS_U
 #undef AS_I
 #undef AS_F

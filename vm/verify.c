@@ -868,6 +868,15 @@ static int check_operands(verifier *v, uint32_t pc)
             if (h >= f->nlocals)
                 return fail(v, pc, "local %u out of range (function has %u locals)", h, f->nlocals);
             break;
+        case OP_IINC:
+            if (h >= f->nlocals)
+                return fail(v, pc, "local %u out of range (function has %u locals)", h, f->nlocals);
+            if (v->local[h] != TY_I) {
+                char ctx[32];
+                snprintf(ctx, sizeof ctx, "local %u: ", h);
+                return mismatch(v, pc, ctx, TY_I, NULL, v->local[h]);
+            }
+            break;
         case OP_GLOAD:
         case OP_GSTORE:
             if (h >= m->nglobals)
@@ -1194,6 +1203,12 @@ static int step(verifier *v, uint32_t pc)
         return flow(v, pc, target, s);
     case OP_JT:
     case OP_JF:
+    case OP_JIEQ:
+    case OP_JINE:
+    case OP_JILT:
+    case OP_JILE:
+    case OP_JIGT:
+    case OP_JIGE:
         if (flow(v, pc, target, s) < 0)
             return -1;
         break;

@@ -57,15 +57,6 @@ function Bounce.new ()
     return setmetatable({}, Bounce)
 end
 
-function Bounce:inner_benchmark_loop (inner_iterations)
-    for _ = 1, inner_iterations do
-        if not self:verify_result(self:benchmark()) then
-            return false
-        end
-    end
-    return true
-end
-
 function Bounce:benchmark ()
     local random = som.Random.new()
     local ball_count = 100
@@ -91,13 +82,6 @@ end
 
 end -- class Bounce
 
-local iterations = tonumber(arg[1]) or 1
-local inner = tonumber(arg[2]) or 1500
 local bench = Bounce.new()
-for i = 1, iterations do
-    if not bench:inner_benchmark_loop(inner) then
-        print(("Bounce: FAILED (iteration %d, inner %d)"):format(i, inner))
-        os.exit(1)
-    end
-end
-print("Bounce: ok")
+som.run("Bounce", 1500, function() return bench:benchmark() end,
+    function(result) return bench:verify_result(result) end, nil, false)

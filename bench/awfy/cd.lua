@@ -765,21 +765,4 @@ local function verify_result(actual_collisions, num_aircrafts)
     return false
 end
 
-local function inner_benchmark_loop(inner_iterations)
-    return verify_result(benchmark(inner_iterations), inner_iterations)
-end
-
-local function main()
-    local iterations = tonumber(arg[1]) or 1
-    local inner = tonumber(arg[2]) or 250
-    for i = 0, iterations - 1 do
-        if not inner_benchmark_loop(inner) then
-            print(string.format("CD: FAILED (iteration %d, inner %d: wrong number of collisions)",
-                i, inner))
-            os.exit(1)
-        end
-    end
-    print("CD: ok")
-end
-
-main()
+som.run_inner("CD", 250, benchmark, verify_result, "wrong number of collisions", false)

@@ -650,24 +650,14 @@ function Planner.projection_test(n)
     end
 end
 
-local function inner_benchmark_loop(inner_iterations)
+local function benchmark(inner_iterations)
     Planner.chain_test(inner_iterations)
     Planner.projection_test(inner_iterations)
     return true
 end
 
-local function main()
-    local iterations = tonumber(arg[1]) or 1
-    local inner = tonumber(arg[2]) or 12000
-    for i = 0, iterations - 1 do
-        local ok, result = pcall(inner_benchmark_loop, inner)
-        if not ok or not result then
-            local detail = ok and "wrong result" or tostring(result)
-            print(string.format("DeltaBlue: FAILED (iteration %d, inner %d: %s)", i, inner, detail))
-            os.exit(1)
-        end
-    end
-    print("DeltaBlue: ok")
+local function verify_result(result, inner_iterations)
+    return result
 end
 
-main()
+som.run_inner("DeltaBlue", 12000, benchmark, verify_result, "wrong result", true)

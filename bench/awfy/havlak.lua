@@ -520,22 +520,8 @@ local function verify_result(result, inner_iterations)
     return false
 end
 
-local function inner_benchmark_loop(inner_iterations)
-    local result = LoopTesterApp.new():main(inner_iterations, 50, 10, 10, 5)
-    return verify_result(result, inner_iterations)
+local function benchmark(inner_iterations)
+    return LoopTesterApp.new():main(inner_iterations, 50, 10, 10, 5)
 end
 
-local function main()
-    local iterations = tonumber(arg[1]) or 1
-    local inner = tonumber(arg[2]) or 1500
-    for i = 0, iterations - 1 do
-        if not inner_benchmark_loop(inner) then
-            print(string.format("Havlak: FAILED (iteration %d, inner %d: wrong loop or node count)",
-                i, inner))
-            os.exit(1)
-        end
-    end
-    print("Havlak: ok")
-end
-
-main()
+som.run_inner("Havlak", 1500, benchmark, verify_result, "wrong loop or node count", false)

@@ -836,27 +836,4 @@ local function verify_result(result)
     return result:as_object():get("operations"):as_array():size() == 156
 end
 
-local function inner_benchmark_loop(inner_iterations)
-    for _ = 1, inner_iterations do
-        if not verify_result(benchmark()) then
-            return false
-        end
-    end
-    return true
-end
-
-local function main()
-    local iterations = tonumber(arg[1]) or 1
-    local inner = tonumber(arg[2]) or 1
-    for i = 0, iterations - 1 do
-        local ok, result = pcall(inner_benchmark_loop, inner)
-        if not ok or not result then
-            local detail = ok and "wrong result" or tostring(result)
-            print(string.format("Json: FAILED (iteration %d, inner %d: %s)", i, inner, detail))
-            os.exit(1)
-        end
-    end
-    print("Json: ok")
-end
-
-main()
+som.run("Json", 1, benchmark, verify_result, "wrong result", true)

@@ -3,6 +3,8 @@
 --
 --   lua5.4 bench/awfy/list.lua [ITER [INNER]]     (default INNER 1500)
 
+local som = require("som")
+
 local Element = {} do
 Element.__index = Element
 
@@ -24,15 +26,6 @@ List.__index = List
 
 function List.new ()
     return setmetatable({}, List)
-end
-
-function List:inner_benchmark_loop (inner_iterations)
-    for _ = 1, inner_iterations do
-        if not self:verify_result(self:benchmark()) then
-            return false
-        end
-    end
-    return true
 end
 
 function List:benchmark ()
@@ -77,13 +70,6 @@ end
 
 end -- class List
 
-local iterations = tonumber(arg[1]) or 1
-local inner = tonumber(arg[2]) or 1500
 local bench = List.new()
-for i = 1, iterations do
-    if not bench:inner_benchmark_loop(inner) then
-        print(("List: FAILED (iteration %d, inner %d)"):format(i, inner))
-        os.exit(1)
-    end
-end
-print("List: ok")
+som.run("List", 1500, function() return bench:benchmark() end,
+    function(result) return bench:verify_result(result) end, nil, false)

@@ -4,6 +4,8 @@
 --
 --   lua5.4 bench/awfy/mandelbrot.lua [ITER [INNER]]     (INNER is the size; default 500)
 
+local som = require("som")
+
 -- LuaJIT parses no bit operators, so the checksum's a ~ b (0 <= a, b < 256, packed bytes) is
 -- arithmetic: XOR4[16 * x + y + 1] = x ~ y for nibbles, built once by bitwise arithmetic, and
 -- xor8 looks up the high and the low nibble pair. Every result is an integer term, so it stays
@@ -35,10 +37,6 @@ Mandelbrot.__index = Mandelbrot
 
 function Mandelbrot.new ()
     return setmetatable({}, Mandelbrot)
-end
-
-function Mandelbrot:inner_benchmark_loop (inner_iterations)
-    return self:verify_result(self:mandelbrot(inner_iterations), inner_iterations)
 end
 
 function Mandelbrot:verify_result (result, inner_iterations)
@@ -116,13 +114,6 @@ end
 
 end -- class Mandelbrot
 
-local iterations = tonumber(arg[1]) or 1
-local inner = tonumber(arg[2]) or 500
 local bench = Mandelbrot.new()
-for i = 1, iterations do
-    if not bench:inner_benchmark_loop(inner) then
-        print(("Mandelbrot: FAILED (iteration %d, inner %d)"):format(i, inner))
-        os.exit(1)
-    end
-end
-print("Mandelbrot: ok")
+som.run_inner("Mandelbrot", 500, function(inner) return bench:mandelbrot(inner) end,
+    function(result, inner) return bench:verify_result(result, inner) end, nil, false)

@@ -4,6 +4,8 @@
 --
 --   lua5.4 bench/awfy/nbody.lua [ITER [INNER]]     (INNER is the step count; default 250000)
 
+local som = require("som")
+
 local sqrt = math.sqrt
 
 local PI = 3.141592653589793
@@ -156,12 +158,12 @@ function NBody.new ()
     return setmetatable({}, NBody)
 end
 
-function NBody:inner_benchmark_loop (inner_iterations)
+function NBody:benchmark (inner_iterations)
     local system = NBodySystem.new()
     for _ = 1, inner_iterations do
         system:advance(0.01)
     end
-    return self:verify_result(system:energy(), inner_iterations)
+    return system:energy()
 end
 
 function NBody:verify_result (result, inner_iterations)
@@ -178,13 +180,6 @@ end
 
 end -- class NBody
 
-local iterations = tonumber(arg[1]) or 1
-local inner = tonumber(arg[2]) or 250000
 local bench = NBody.new()
-for i = 1, iterations do
-    if not bench:inner_benchmark_loop(inner) then
-        print(("NBody: FAILED (iteration %d, inner %d)"):format(i, inner))
-        os.exit(1)
-    end
-end
-print("NBody: ok")
+som.run_inner("NBody", 250000, function(inner) return bench:benchmark(inner) end,
+    function(result, inner) return bench:verify_result(result, inner) end, nil, false)

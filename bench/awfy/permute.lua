@@ -3,20 +3,13 @@
 --
 --   lua5.4 bench/awfy/permute.lua [ITER [INNER]]     (default INNER 1000)
 
+local som = require("som")
+
 local Permute = {} do
 Permute.__index = Permute
 
 function Permute.new ()
     return setmetatable({count = 0, v = nil}, Permute)
-end
-
-function Permute:inner_benchmark_loop (inner_iterations)
-    for _ = 1, inner_iterations do
-        if not self:verify_result(self:benchmark()) then
-            return false
-        end
-    end
-    return true
 end
 
 function Permute:benchmark ()
@@ -53,13 +46,6 @@ end
 
 end -- class Permute
 
-local iterations = tonumber(arg[1]) or 1
-local inner = tonumber(arg[2]) or 1000
 local bench = Permute.new()
-for i = 1, iterations do
-    if not bench:inner_benchmark_loop(inner) then
-        print(("Permute: FAILED (iteration %d, inner %d)"):format(i, inner))
-        os.exit(1)
-    end
-end
-print("Permute: ok")
+som.run("Permute", 1000, function() return bench:benchmark() end,
+    function(result) return bench:verify_result(result) end, nil, false)

@@ -3,20 +3,13 @@
 --
 --   lua5.4 bench/awfy/queens.lua [ITER [INNER]]     (default INNER 1000)
 
+local som = require("som")
+
 local Queens = {} do
 Queens.__index = Queens
 
 function Queens.new ()
     return setmetatable({}, Queens)
-end
-
-function Queens:inner_benchmark_loop (inner_iterations)
-    for _ = 1, inner_iterations do
-        if not self:verify_result(self:benchmark()) then
-            return false
-        end
-    end
-    return true
 end
 
 function Queens:benchmark ()
@@ -70,13 +63,6 @@ end
 
 end -- class Queens
 
-local iterations = tonumber(arg[1]) or 1
-local inner = tonumber(arg[2]) or 1000
 local bench = Queens.new()
-for i = 1, iterations do
-    if not bench:inner_benchmark_loop(inner) then
-        print(("Queens: FAILED (iteration %d, inner %d)"):format(i, inner))
-        os.exit(1)
-    end
-end
-print("Queens: ok")
+som.run("Queens", 1000, function() return bench:benchmark() end,
+    function(result) return bench:verify_result(result) end, nil, false)

@@ -6,6 +6,8 @@
 -- Each inner iteration runs the scheduler once and checks queue_count 23246 and hold_count 9297.
 -- Task identities are 1-based here (table indices), 0-based in Holt.
 
+local som = require("som")
+
 local IDLER = 1
 local WORKER = 2
 local HANDLER_A = 3
@@ -402,26 +404,4 @@ local function verify_result(result)
     return result
 end
 
-local function inner_benchmark_loop(inner_iterations)
-    for _ = 1, inner_iterations do
-        if not verify_result(benchmark()) then
-            return false
-        end
-    end
-    return true
-end
-
-local function main()
-    local iterations = tonumber(arg[1]) or 1
-    local inner = tonumber(arg[2]) or 1
-    for i = 0, iterations - 1 do
-        if not inner_benchmark_loop(inner) then
-            print(string.format("Richards: FAILED (iteration %d, inner %d: wrong queue or hold count)",
-                i, inner))
-            os.exit(1)
-        end
-    end
-    print("Richards: ok")
-end
-
-main()
+som.run("Richards", 1, benchmark, verify_result, "wrong queue or hold count", false)

@@ -3,20 +3,13 @@
 --
 --   lua5.4 bench/awfy/sieve.lua [ITER [INNER]]     (default INNER 3000)
 
+local som = require("som")
+
 local Sieve = {} do
 Sieve.__index = Sieve
 
 function Sieve.new ()
     return setmetatable({}, Sieve)
-end
-
-function Sieve:inner_benchmark_loop (inner_iterations)
-    for _ = 1, inner_iterations do
-        if not self:verify_result(self:benchmark()) then
-            return false
-        end
-    end
-    return true
 end
 
 function Sieve:benchmark ()
@@ -48,13 +41,6 @@ end
 
 end -- class Sieve
 
-local iterations = tonumber(arg[1]) or 1
-local inner = tonumber(arg[2]) or 3000
 local bench = Sieve.new()
-for i = 1, iterations do
-    if not bench:inner_benchmark_loop(inner) then
-        print(("Sieve: FAILED (iteration %d, inner %d)"):format(i, inner))
-        os.exit(1)
-    end
-end
-print("Sieve: ok")
+som.run("Sieve", 3000, function() return bench:benchmark() end,
+    function(result) return bench:verify_result(result) end, nil, false)

@@ -1,6 +1,7 @@
 -- som — the shared collections of the "Are We Fast Yet" benchmarks (Marr et al., DLS 2016),
 -- in Lua 5.4, the twin of som.holt: Random, Vector, Set, IdentitySet, Dictionary (its own
--- hashing, chained buckets) and IdentityDictionary.
+-- hashing, chained buckets) and IdentityDictionary; and the harness every benchmark ends
+-- with: run and run_inner.
 --
 --   local som = require("som")     -- the runner sets LUA_PATH to bench/awfy/?.lua
 --   local v = som.Vector.new()
@@ -454,29 +455,26 @@ function Dictionary:remove_all()
     self.size = 0
 end
 
-function Dictionary:get_keys()
-    local keys = Vector.new()
+function Dictionary:for_each_entry(fn)
     local buckets = self.buckets
     for i = 1, buckets.n do
         local current = buckets[i]
         while current ~= nil do
-            keys:append(current.key)
+            fn(current)
             current = current.next
         end
     end
+end
+
+function Dictionary:get_keys()
+    local keys = Vector.new()
+    self:for_each_entry(function(e) keys:append(e.key) end)
     return keys
 end
 
 function Dictionary:get_values()
     local values = Vector.new()
-    local buckets = self.buckets
-    for i = 1, buckets.n do
-        local current = buckets[i]
-        while current ~= nil do
-            values:append(current.value)
-            current = current.next
-        end
-    end
+    self:for_each_entry(function(e) values:append(e.value) end)
     return values
 end
 
@@ -495,6 +493,61 @@ end
 
 end -- IdentityDictionary
 
+-- The harness, as AWFY's: ITER and INNER from the command line (defaults 1 and default_inner),
+-- ITER runs of the benchmark at INNER, then `<name>: ok`; the first run whose result does not
+-- verify prints `<name>: FAILED (iteration I, inner INNER[: detail])` and exits with status 1.
+-- With catch_errors, a run that raises an error fails the same way, the error as the detail;
+-- without, the error goes uncaught (its stack trace, status 1). The benchmarks that name a
+-- detail count iterations from 0 in that line, the others from 1, as each has always printed.
+
+local function run_loop(name, default_inner, inner_loop, detail, catch_errors)
+    local iterations = tonumber(arg[1]) or 1
+    local inner = tonumber(arg[2]) or default_inner
+    for i = 0, iterations - 1 do
+        local ok, result
+        if catch_errors then
+            ok, result = pcall(inner_loop, inner)
+        else
+            ok, result = true, inner_loop(inner)
+        end
+        if not ok or not result then
+            local reason = detail
+            if not ok then
+                reason = tostring(result)
+            end
+            if reason == nil then
+                print(("%s: FAILED (iteration %d, inner %d)"):format(name, i + 1, inner))
+            elseif detail == nil then
+                print(("%s: FAILED (iteration %d, inner %d: %s)"):format(name, i + 1, inner, reason))
+            else
+                print(("%s: FAILED (iteration %d, inner %d: %s)"):format(name, i, inner, reason))
+            end
+            os.exit(1)
+        end
+    end
+    print(name .. ": ok")
+end
+
+-- AWFY's default inner loop: INNER calls of benchmark(), each result verified.
+local function run(name, default_inner, benchmark, verify, detail, catch_errors)
+    run_loop(name, default_inner, function(inner)
+        for _ = 1, inner do
+            if not verify(benchmark()) then
+                return false
+            end
+        end
+        return true
+    end, detail, catch_errors)
+end
+
+-- A benchmark that takes INNER itself (a problem size or a step count): one call of
+-- benchmark(INNER) a run, its result verified against INNER.
+local function run_inner(name, default_inner, benchmark, verify, detail, catch_errors)
+    run_loop(name, default_inner, function(inner)
+        return verify(benchmark(inner), inner)
+    end, detail, catch_errors)
+end
+
 return {
     Random = Random,
     Vector = Vector,
@@ -503,4 +556,6 @@ return {
     collect = collect,
     Dictionary = Dictionary,
     IdentityDictionary = IdentityDictionary,
+    run = run,
+    run_inner = run_inner,
 }

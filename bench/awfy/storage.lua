@@ -14,15 +14,6 @@ function Storage.new ()
     return setmetatable({count = 0}, Storage)
 end
 
-function Storage:inner_benchmark_loop (inner_iterations)
-    for _ = 1, inner_iterations do
-        if not self:verify_result(self:benchmark()) then
-            return false
-        end
-    end
-    return true
-end
-
 function Storage:benchmark ()
     local random = som.Random.new()
     self.count = 0
@@ -48,13 +39,6 @@ end
 
 end -- class Storage
 
-local iterations = tonumber(arg[1]) or 1
-local inner = tonumber(arg[2]) or 1000
 local bench = Storage.new()
-for i = 1, iterations do
-    if not bench:inner_benchmark_loop(inner) then
-        print(("Storage: FAILED (iteration %d, inner %d)"):format(i, inner))
-        os.exit(1)
-    end
-end
-print("Storage: ok")
+som.run("Storage", 1000, function() return bench:benchmark() end,
+    function(result) return bench:verify_result(result) end, nil, false)

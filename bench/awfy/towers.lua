@@ -3,6 +3,8 @@
 --
 --   lua5.4 bench/awfy/towers.lua [ITER [INNER]]     (default INNER 600)
 
+local som = require("som")
+
 local TowersDisk = {} do
 TowersDisk.__index = TowersDisk
 
@@ -17,15 +19,6 @@ Towers.__index = Towers
 
 function Towers.new ()
     return setmetatable({piles = nil, moves_done = 0}, Towers)
-end
-
-function Towers:inner_benchmark_loop (inner_iterations)
-    for _ = 1, inner_iterations do
-        if not self:verify_result(self:benchmark()) then
-            return false
-        end
-    end
-    return true
 end
 
 function Towers:benchmark ()
@@ -85,13 +78,6 @@ end
 
 end -- class Towers
 
-local iterations = tonumber(arg[1]) or 1
-local inner = tonumber(arg[2]) or 600
 local bench = Towers.new()
-for i = 1, iterations do
-    if not bench:inner_benchmark_loop(inner) then
-        print(("Towers: FAILED (iteration %d, inner %d)"):format(i, inner))
-        os.exit(1)
-    end
-end
-print("Towers: ok")
+som.run("Towers", 600, function() return bench:benchmark() end,
+    function(result) return bench:verify_result(result) end, nil, false)

@@ -332,11 +332,10 @@ Test(codegen, module_constants_come_first)
     cr_expect_eq(m->consts[2].u.mod.version, HOLT_STD_VERSION);
     cr_expect_neq(m->consts[3].tag, BC_K_MODULE, "an import under two names gives one MODULE");
     CODE(m, "<main>",
-         "IIMM 2; CALLX lib.util.bump(I)I; TOSTR I; CALLN print(S)V; "
-         "IIMM 5; XSTORE lib.util.counter:I; "
-         "XLOAD lib.util.counter:I; IIMM 1; IADD; XSTORE lib.util.counter:I; "
-         "XLOAD math.pi:F; TOSTR F; CALLN print(S)V; "
-         "KFLT 2; CALLN math.sqrt(F)F; TOSTR F; CALLN print(S)V; RET");
+         "IIMM 2; CALLX lib.util.bump(I)I; TOSTR I; CALLN print(S)V; IIMM 5; "
+         "XSTORE lib.util.counter:I; XLOAD lib.util.counter:I; IADDI 1; "
+         "XSTORE lib.util.counter:I; XLOAD math.pi:F; TOSTR F; CALLN print(S)V; KFLT 2; "
+         "CALLN math.sqrt(F)F; TOSTR F; CALLN print(S)V; RET");
     /* The imported module has no imports: its pool starts with its own names. */
     bc_module *u = b->modules[1];
     cr_expect_str_eq(u->name, "lib.util");
@@ -415,28 +414,28 @@ Test(codegen, zero_values_for_declarations_without_initializer)
                            "    var n: int\n    var x: float\n    var b: bool\n    var s: str\n    var m: {str: int}\n"
                            "    n += 1\n  }\n}\n");
     CODE(m, "f",
-         "IIMM 0; STORE 1; IIMM 2; STORE 0; LOAD 1; LOAD 0; ILT; JF @30; "
-         "IIMM 0; STORE 2; KFLT 0; STORE 3; FALSE; STORE 4; NULL S; STORE 5; NULL {SI; STORE 6; "
-         "LOAD 2; IIMM 1; IADD; STORE 2; "
-         "LOAD 1; IIMM 1; IADD; STORE 1; LOAD 1; LOAD 0; ILT; JT @8; RET");
+         "IIMM 0; STORE 1; IIMM 2; STORE 0; LOAD 1; LOAD 0; JIGE @22; IIMM 0; STORE 2; KFLT 0; "
+         "STORE 3; FALSE; STORE 4; NULL S; STORE 5; NULL {SI; STORE 6; IINC 2 1; IINC 1 1; "
+         "LOAD 1; LOAD 0; JILT @7; RET");
     done(&f);
 }
 
 Test(codegen, max_stack_is_exact)
 {
     fx f = {0};
-    bc_module *m = gen(&f, "fn f(a: int) -> int { return a + (a * (a - (a + 1))) }\n"
+    bc_module *m = gen(&f, "fn f(a: int) -> int { return a + (a * (a - (a + a))) }\n"
                            "fn g(a: int, b: int, c: int) -> int { return a }\n"
                            "fn h() -> int { return g(1, g(2, 3, 4 + 5), 6) }\n"
                            "fn k() { print(\"x\") }\n"
                            "fn l() -> [int] { return [1, 2, 3, 4] }\n");
     cr_expect_eq(find_fn(m, "f")->max_stack, 5);
     cr_expect_eq(find_fn(m, "g")->max_stack, 1);
-    cr_expect_eq(find_fn(m, "h")->max_stack, 5);
+    /* 4 + 5 is IIMM 4; IADDI 5: the fused immediate takes no slot. */
+    cr_expect_eq(find_fn(m, "h")->max_stack, 4);
     cr_expect_eq(find_fn(m, "k")->max_stack, 1);
     cr_expect_eq(find_fn(m, "l")->max_stack, 4);
     cr_expect_eq(find_fn(m, "<main>")->max_stack, 0);
-    CODE(m, "h", "IIMM 1; IIMM 2; IIMM 3; IIMM 4; IIMM 5; IADD; CALL 2; IIMM 6; CALL 2; RETV");
+    CODE(m, "h", "IIMM 1; IIMM 2; IIMM 3; IIMM 4; IADDI 5; CALL 2; IIMM 6; CALL 2; RETV");
     done(&f);
 }
 
@@ -452,17 +451,17 @@ Test(codegen, line_table)
                            "fn f() {\n"
                            "}\n");
     const bc_function *mf = find_fn(m, "<main>");
-    CODE(m, "<main>", "IIMM 1; GSTORE 0; GLOAD 0; GLOAD 0; IIMM 1; IADD; NEWLIST [I 2; GSTORE 1; GLOAD 1; TOSTR [I; "
+    CODE(m, "<main>", "IIMM 1; GSTORE 0; GLOAD 0; GLOAD 0; IADDI 1; NEWLIST [I 2; GSTORE 1; GLOAD 1; TOSTR [I; "
                       "CALLN print(S)V; RET");
-    /* pc:   0 IIMM, 5 GSTORE, 8 GLOAD(l4), 11 GLOAD(l5), 14 IIMM, 19 IADD, 20 NEWLIST(l3), 24 GSTORE,
-     *       27 GLOAD(l6) ... */
-    const bc_line want[] = {{0, 1}, {8, 4}, {11, 5}, {20, 3}, {27, 6}};
+    /* pc:   0 IIMM, 5 GSTORE, 8 GLOAD(l4), 11 GLOAD(l5), 14 IADDI, 19 NEWLIST(l3), 23 GSTORE,
+     *       26 GLOAD(l6) ... */
+    const bc_line want[] = {{0, 1}, {8, 4}, {11, 5}, {19, 3}, {26, 6}};
     cr_assert_eq(mf->nlines, 5);
     for (int i = 0; i < 5; i++) {
         cr_expect_eq(mf->lines[i].pc, want[i].pc, "entry %d", i);
         cr_expect_eq(mf->lines[i].line, want[i].line, "entry %d", i);
     }
-    cr_expect_eq(bc_line_of(mf, 21), 3);
+    cr_expect_eq(bc_line_of(mf, 20), 3);
     /* An empty function still has its one RET covered from pc 0. */
     const bc_function *ff = find_fn(m, "f");
     cr_assert_eq(ff->nlines, 1);
@@ -685,15 +684,11 @@ Test(codegen, builtins)
                            "let line = input()\n"
                            "let t = clock()\n");
     CODE(m, "<main>",
-         "KSTR \"\"; CALLN print(S)V; "
-         "IIMM 1; TOSTR I; CALLN print(S)V; "
-         "KSTR \"lit\"; CALLN print(S)V; "
-         "KFLT 2.5; TOSTR F; KSTR \"a\"; SCAT; GSTORE 0; "
-         "KFLT 2.5; F2I; IIMM 3; IADD; GSTORE 1; "
-         "KFLT 4; GLOAD 1; I2F; FADD; GSTORE 2; "
-         "IIMM 65; CALLN chr(I)S; TOSTR S; CALLN print(S)V; "
-         "GLOAD 1; IIMM 0; IGT; KSTR \"msg\"; CALLN assert(ZS)V; "
-         "CALLN input()S; GSTORE 3; CALLN clock()F; GSTORE 4; RET");
+         "KSTR \"\"; CALLN print(S)V; IIMM 1; TOSTR I; CALLN print(S)V; KSTR \"lit\"; "
+         "CALLN print(S)V; KFLT 2.5; TOSTR F; KSTR \"a\"; SCAT; GSTORE 0; KFLT 2.5; F2I; IADDI 3; "
+         "GSTORE 1; KFLT 4; GLOAD 1; I2F; FADD; GSTORE 2; IIMM 65; CALLN chr(I)S; TOSTR S; "
+         "CALLN print(S)V; GLOAD 1; IIMM 0; IGT; KSTR \"msg\"; CALLN assert(ZS)V; CALLN input()S; "
+         "GSTORE 3; CALLN clock()F; GSTORE 4; RET");
     done(&f);
 }
 
@@ -748,13 +743,12 @@ Test(codegen, if_else_chains)
                            "  if x == 0 { print(3) }\n"
                            "  if x == 1 { print(4) } else { }\n}\n");
     /* Both branches return: no JMP over the else, and nothing after. */
-    CODE(m, "sign", "LOAD 0; IIMM 0; IGT; JF @6; IIMM 1; RETV; LOAD 0; IIMM 0; ILT; JF @12; IIMM -1; RETV; "
-                    "IIMM 0; RETV");
+    CODE(m, "sign", "LOAD 0; IIMM 0; JILE @5; IIMM 1; RETV; LOAD 0; IIMM 0; JIGE @10; IIMM -1; RETV; IIMM 0; "
+                    "RETV");
     /* A then-block before an empty else needs no jump. */
-    CODE(m, "p", "LOAD 0; IIMM 0; IGT; JF @8; IIMM 1; TOSTR I; CALLN print(S)V; JMP @11; "
-                 "IIMM 2; TOSTR I; CALLN print(S)V; "
-                 "LOAD 0; IIMM 0; IEQ; JF @18; IIMM 3; TOSTR I; CALLN print(S)V; "
-                 "LOAD 0; IIMM 1; IEQ; JF @25; IIMM 4; TOSTR I; CALLN print(S)V; RET");
+    CODE(m, "p", "LOAD 0; IIMM 0; JILE @7; IIMM 1; TOSTR I; CALLN print(S)V; JMP @10; IIMM 2; TOSTR I; "
+                 "CALLN print(S)V; LOAD 0; IIMM 0; JINE @16; IIMM 3; TOSTR I; CALLN print(S)V; LOAD 0; "
+                 "IIMM 1; JINE @22; IIMM 4; TOSTR I; CALLN print(S)V; RET");
     done(&f);
 }
 
@@ -781,7 +775,7 @@ Test(codegen, constant_conditions_emit_no_dead_code)
                            "fn g() -> int {\n  var i = 0\n  while true { i += 1; if i > 3 { return i } }\n}\n"
                            "fn h() {\n  while true { break }\n  print(7)\n}\n");
     CODE(m, "f", "IIMM 1; TOSTR I; CALLN print(S)V; RET");
-    CODE(m, "g", "IIMM 0; STORE 0; LOAD 0; IIMM 1; IADD; STORE 0; LOAD 0; IIMM 3; IGT; JF @12; LOAD 0; RETV; JMP @2");
+    CODE(m, "g", "IIMM 0; STORE 0; IINC 0 1; LOAD 0; IIMM 3; JILE @8; LOAD 0; RETV; JMP @2");
     /* `while true { break }` is a jump to the next instruction, which is dropped. */
     CODE(m, "h", "IIMM 7; TOSTR I; CALLN print(S)V; RET");
     done(&f);
@@ -800,12 +794,8 @@ Test(codegen, while_with_break_and_continue)
                            "  }\n}\n");
     /* The test runs before the loop and at its bottom (continue goes there); `if c { break }`
      * is a jump straight out. */
-    CODE(m, "f", "IIMM 0; STORE 1; LOAD 1; LOAD 0; ILT; JF @25; "
-                 "LOAD 1; IIMM 1; IADD; STORE 1; "
-                 "LOAD 1; IIMM 2; IEQ; JT @21; "
-                 "LOAD 1; IIMM 5; IEQ; JT @25; "
-                 "LOAD 1; TOSTR I; CALLN print(S)V; "
-                 "LOAD 1; LOAD 0; ILT; JT @6; RET");
+    CODE(m, "f", "IIMM 0; STORE 1; LOAD 1; LOAD 0; JIGE @18; IINC 1 1; LOAD 1; IIMM 2; JIEQ @15; LOAD 1; "
+                 "IIMM 5; JIEQ @18; LOAD 1; TOSTR I; CALLN print(S)V; LOAD 1; LOAD 0; JILT @5; RET");
     done(&f);
 }
 
@@ -817,9 +807,8 @@ Test(codegen, for_over_a_range)
                            "    if i == 3 { continue }\n"
                            "    print(i)\n"
                            "  }\n}\n");
-    CODE(m, "f", "LOAD 0; STORE 3; LOAD 1; IIMM 1; IADD; STORE 2; LOAD 3; LOAD 2; ILT; JF @25; "
-                 "LOAD 3; IIMM 3; IEQ; JT @17; LOAD 3; TOSTR I; CALLN print(S)V; "
-                 "LOAD 3; IIMM 1; IADD; STORE 3; LOAD 3; LOAD 2; ILT; JT @10; RET");
+    CODE(m, "f", "LOAD 0; STORE 3; LOAD 1; IADDI 1; STORE 2; LOAD 3; LOAD 2; JIGE @18; LOAD 3; IIMM 3; "
+                 "JIEQ @14; LOAD 3; TOSTR I; CALLN print(S)V; IINC 3 1; LOAD 3; LOAD 2; JILT @8; RET");
     done(&f);
 }
 
@@ -830,9 +819,8 @@ Test(codegen, for_over_lists)
                            "  for x in xs { if x == \"\" { continue }\n print(x) }\n"
                            "  for i, x in xs { if i > 2 { break }\n print(i) }\n}\n");
     CODE(m, "f", "LOAD 0; LITER 1; LNEXT 1 @12; STORE 4; LOAD 4; KSTR \"\"; SEQ; JT @2; LOAD 4; TOSTR S; "
-                 "CALLN print(S)V; JMP @2; "
-                 "LOAD 0; LITER 5; LNEXT 5 @28; STORE 9; LOAD 6; IIMM 1; ISUB; STORE 8; LOAD 8; IIMM 2; IGT; "
-                 "JT @28; LOAD 8; TOSTR I; CALLN print(S)V; JMP @14; RET");
+                 "CALLN print(S)V; JMP @2; LOAD 0; LITER 5; LNEXT 5 @26; STORE 9; LOAD 6; IADDI -1; "
+                 "STORE 8; LOAD 8; IIMM 2; JIGT @26; LOAD 8; TOSTR I; CALLN print(S)V; JMP @14; RET");
     const bc_function *fn = find_fn(m, "f");
     cr_expect_str_eq(bc_type(m, fn->local_types[1]), "[S");
     cr_expect_str_eq(bc_type(m, fn->local_types[2]), "I");
@@ -863,12 +851,12 @@ Test(codegen, assignments)
                            "  g = x\n  g -= 1\n  fl *= 2\n  s += \"b\"\n"
                            "  xs[0] = 5\n  m[\"k\"] = 1\n"
                            "  xs[x] += 2\n  m[s] /= 2\n}\n");
-    CODE(m, "f", "IIMM 0; STORE 2; IIMM 2; STORE 2; LOAD 2; IIMM 3; IADD; STORE 2; LOAD 2; IIMM 1; ISHL; STORE 2; "
-                 "LOAD 2; GSTORE 0; GLOAD 0; IIMM 1; ISUB; GSTORE 0; GLOAD 1; KFLT 2; FMUL; GSTORE 1; "
-                 "GLOAD 2; KSTR \"b\"; SCAT; GSTORE 2; "
-                 "LOAD 0; IIMM 0; IIMM 5; LSET; LOAD 1; KSTR \"k\"; KFLT 1; MSET; "
-                 "LOAD 0; STORE 3; LOAD 2; STORE 4; LOAD 3; LOAD 4; LOAD 3; LOAD 4; LGET; IIMM 2; IADD; LSET; "
-                 "LOAD 1; STORE 5; GLOAD 2; STORE 6; LOAD 5; LOAD 6; LOAD 5; LOAD 6; MGET; KFLT 2; FDIV; MSET; RET");
+    CODE(m, "f", "IIMM 0; STORE 2; IIMM 2; STORE 2; IINC 2 3; LOAD 2; IIMM 1; ISHL; STORE 2; LOAD 2; "
+                 "GSTORE 0; GLOAD 0; IADDI -1; GSTORE 0; GLOAD 1; KFLT 2; FMUL; GSTORE 1; GLOAD 2; "
+                 "KSTR \"b\"; SCAT; GSTORE 2; LOAD 0; IIMM 0; IIMM 5; LSET; LOAD 1; KSTR \"k\"; KFLT 1; MSET; "
+                 "LOAD 0; STORE 3; LOAD 2; STORE 4; LOAD 3; LOAD 4; LOAD 3; LOAD 4; LGET; IADDI 2; LSET; "
+                 "LOAD 1; STORE 5; GLOAD 2; STORE 6; LOAD 5; LOAD 6; LOAD 5; LOAD 6; MGET; KFLT 2; FDIV; "
+                 "MSET; RET");
     const bc_function *fn = find_fn(m, "f");
     cr_expect_eq(fn->max_stack, 4);
     cr_expect_str_eq(bc_type(m, fn->local_types[3]), "[I");
@@ -893,8 +881,8 @@ Test(codegen, void_functions_end_in_ret)
     fx f = {0};
     bc_module *m = gen(&f, "fn a(x: int) { if x > 0 { return }\n print(x) }\n"
                            "fn b(x: int) { while x > 0 { return } }\n");
-    CODE(m, "a", "LOAD 0; IIMM 0; IGT; JF @5; RET; LOAD 0; TOSTR I; CALLN print(S)V; RET");
-    CODE(m, "b", "LOAD 0; IIMM 0; IGT; JF @5; RET; RET");
+    CODE(m, "a", "LOAD 0; IIMM 0; JILE @4; RET; LOAD 0; TOSTR I; CALLN print(S)V; RET");
+    CODE(m, "b", "LOAD 0; IIMM 0; JILE @4; RET; RET");
     done(&f);
 }
 
@@ -1010,7 +998,7 @@ Test(closures, captured_var_goes_through_a_cell)
     cr_expect_eq(an->ncaps, 1);
     cr_expect_str_eq(bc_type(m, an->local_types[0]), "^I");
     l = listing(m, an);
-    cr_expect_str_eq(l, "LOAD 0; LOAD 0; CGET; IIMM 1; IADD; CSET; LOAD 0; CGET; RETV");
+    cr_expect_str_eq(l, "LOAD 0; LOAD 0; CGET; IADDI 1; CSET; LOAD 0; CGET; RETV");
     free(l);
     done(&f);
 }
@@ -1140,7 +1128,7 @@ Test(classes, construction_and_init)
     /* Box.init: its base's init takes arguments and is called explicitly, directly. */
     CODE(m, "Box.init", "LOAD 0; LOAD 1; LOAD 1; CALL 1; RET");
     CODE(m, "Box.area", "LOAD 0; CALL 2; RETV");
-    CODE(m, "Box.bump", "LOAD 0; DUP; GETF Lt.Box;.n:I; IIMM 1; IADD; SETF Lt.Box;.n:I; RET");
+    CODE(m, "Box.bump", "LOAD 0; DUP; GETF Lt.Box;.n:I; IADDI 1; SETF Lt.Box;.n:I; RET");
     CODE(m, "Rect.square", "NEW Lt.Rect;; DUP; LOAD 0; LOAD 0; CALL 1; RETV");
     CODE(m, "<main>", "NEW Lt.Rect;; DUP; KFLT 2; KFLT 3; CALL 1; GSTORE 0; GLOAD 0; GSTORE 1; "
                       "GLOAD 1; CALLIF Lt.Shape;.area:()F; GLOAD 0; CALLVT Lt.Rect;.area:()F; FADD; TOSTR F; "

@@ -682,6 +682,45 @@ Test(verify, bad_local_global_function_index)
     rejects(fn1("()V", "", 1, c), "verify: module t, function f, at 0 (CALL): function 2 out of range (module has 2 functions)");
 }
 
+/* The superinstructions of the code generator's peephole: IINC names an int local; the
+ * compare-and-branches pop two ints and flow to both successors. */
+Test(verify, fused_instructions)
+{
+    code *c = fresh();
+    E(c, OP_IINC, 0, -3);
+    E(c, OP_LOAD, 0);
+    E(c, OP_IADDI, 7);
+    E(c, OP_LOAD, 0);
+    uint32_t j = E(c, OP_JILT, 0);
+    E(c, OP_LOAD, 0);
+    E(c, OP_RETV);
+    patch(c, j, c->n);
+    E(c, OP_IIMM, 1);
+    E(c, OP_RETV);
+    ok(fn1("(I)I", "I", 2, c));
+    c = fresh();
+    E(c, OP_IINC, 1, 1);
+    E(c, OP_RET);
+    rejects(fn1("(I)V", "I", 1, c), "verify: module t, function f, at 0 (IINC): local 1 out of range (function has 1 locals)");
+    c = fresh();
+    E(c, OP_IINC, 0, 1);
+    E(c, OP_RET);
+    rejects(fn1("(F)V", "F", 1, c), "verify: module t, function f, at 0 (IINC): local 0: expected int, found float");
+    c = fresh();
+    E(c, OP_LOAD, 0);
+    E(c, OP_IIMM, 0);
+    j = E(c, OP_JIGE, 0);
+    patch(c, j, c->n);
+    E(c, OP_RET);
+    rejects(fn1("(F)V", "F", 2, c), "verify: module t, function f, at 8 (JIGE): expected int, found float");
+    c = fresh();
+    E(c, OP_IIMM, 0);
+    E(c, OP_IIMM, 0);
+    E(c, OP_JIEQ, 100);
+    E(c, OP_RET);
+    rejects(fn1("()V", "", 2, c), "verify: module t, function f, at 10 (JIEQ): jump target 110 is outside the function");
+}
+
 Test(verify, iterator_locals)
 {
     code *c = fresh();
