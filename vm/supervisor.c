@@ -1,7 +1,7 @@
 /* supervisor.c — runs a Holt supervisor's on_page_fault and on_trap (supervisor.h).
  *
  * Traps reach the supervisor through the trap table itself: installing it replaces every
- * entry with a stub that remembers the handler it replaced (the built-in one, or the
+ * entry with a trampoline that remembers the handler it replaced (the built-in one, or the
  * embedder's), asks on_trap, and calls the remembered handler unless the answer was "handled".
  * Faults reach it through the machine's super_fault hook, which the fault handler calls first
  * for addresses in the program's range.
@@ -208,7 +208,7 @@ static bool on_fault(void *ctx, gaddr addr, hm_access access, hm_fault_kind kind
     return true;
 }
 
-/* The stub in every trap-table entry. */
+/* The trampoline in every trap-table entry. */
 static int64_t on_trap(hmachine *m, void *ctx, const uint64_t a[4])
 {
     sup_slot *slot = ctx;
@@ -276,7 +276,7 @@ void supervisor_remove(holt_vm *vm)
     vm_supervisor *s = m->super_ctx;
     if (!s)
         return;
-    /* Only the entries still holding a stub go back: anything installed since stays. */
+    /* Only the entries still holding the trampoline go back: anything installed since stays. */
     for (int nr = 0; nr < TRAP__COUNT; nr++)
         if (m->traps[nr].fn == on_trap && m->traps[nr].ctx == &s->slots[nr]) {
             m->traps[nr].fn = s->slots[nr].fn;
