@@ -275,6 +275,17 @@ static void stack(cg *g, int pops, int pushes)
  *   IIMM c; IADD            ->  IADDI c         (and IIMM c; ISUB -> IADDI -c)
  *   LOAD h; IADDI c; STORE h ->  IINC h c        (h an int local: `i += 1`, the range loop's step)
  *   IEQ..IGE; JT / JF       ->  JIEQ..JIGE      (JF takes the inverse comparison: exact on ints)
+ *   NULL; REQ / RNE; JT / JF ->  JNULL, JNNULL  (`x == null` and `x != null` as conditions)
+ *   IIMM c; JIEQ .. JIGE    ->  JIEQI c .. JIGEI c  (a comparison with a constant)
+ *   LOAD h; JT / JF         ->  JTL h, JFL h    (h a bool local)
+ *   LOAD a; LOAD b          ->  LOAD2 a b
+ *   LOAD h; GETF k          ->  LOADF h k       (and LOAD2 a h; GETF k -> LOAD a; LOADF h k;
+ *                                                LOAD h; DUP; GETF k -> LOAD h; LOADF h k)
+ *   LOAD h; IADD .. FDIV    ->  IADDL h ..      (h a local of exactly the operand type: int for
+ *                                                IADD ISUB, float for FADD FSUB FMUL FDIV; a
+ *                                                LOAD2 a h before them -> LOAD a; ..L h)
+ *   LOAD a; IADDL b; STORE d ->  IADD3 d a b    (and ISUB3, FADD3 .. FDIV3: d, a and b all locals
+ *                                                of the operation's type)
  *
  * An instruction can be fused with the ones before it only when they are still the last code
  * emitted (a dropped JMP or a rewrite leaves g->tail stale: the sizes then do not line up) and
@@ -370,18 +381,122 @@ static bool fuse_inc(cg *g, uint32_t slot)
     return true;
 }
 
+/* The local whose LOAD is the last instruction, dropped so that the caller can emit the fused
+ * instruction reading it in its place, or -1. A LOAD2 a h in that place becomes LOAD a and h
+ * is returned. With `want` >= 0 the local must have exactly that type kind. */
+static int take_loaded_local(cg *g, int want)
+{
+    uint32_t at = tail_is(g, 0, OP_LOAD);
+    bool two = at == UINT32_MAX;
+    if (two && (at = tail_is(g, 0, OP_LOAD2)) == UINT32_MAX)
+        return -1;
+    const uint8_t *code = (const uint8_t *)g->code.data;
+    uint32_t first = bc_u16(code + at + 1), h = two ? bc_u16(code + at + 3) : first;
+    if (want >= 0 && (!g->fn || (int)h >= g->fn->nlocals || (int)g->fn->local_types[h]->kind != want))
+        return -1;
+    cut_tail(g, 0);
+    if (two) {
+        emit_op(g, OP_LOAD, 0, 1);
+        buf_u16(&g->code, (uint16_t)first);
+    }
+    return (int)h;
+}
+
+/* LOAD h; IADD .. FDIV -> IADDL h ..; true when fused. */
+static bool fuse_local_arith(cg *g, bc_op o)
+{
+    static const struct {
+        bc_op op, fused;
+        int kind;
+    } ops[] = {
+        {OP_IADD, OP_IADDL, TY_INT},   {OP_ISUB, OP_ISUBL, TY_INT},   {OP_FADD, OP_FADDL, TY_FLOAT},
+        {OP_FSUB, OP_FSUBL, TY_FLOAT}, {OP_FMUL, OP_FMULL, TY_FLOAT}, {OP_FDIV, OP_FDIVL, TY_FLOAT},
+    };
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        if (ops[i].op != o)
+            continue;
+        int h = take_loaded_local(g, ops[i].kind);
+        if (h < 0)
+            return false;
+        emit_op(g, ops[i].fused, 1, 1);
+        buf_u16(&g->code, (uint16_t)h);
+        return true;
+    }
+    return false;
+}
+
 /* Emit an opcode byte and account its stack effect; the operands follow. */
 void cg__op(cg *g, bc_op o, int pops, int pushes)
 {
     if ((o == OP_IADD || o == OP_ISUB) && fuse_add_imm(g, o))
         return;
+    if (fuse_local_arith(g, o))
+        return;
     emit_op(g, o, pops, pushes);
+}
+
+/* LOAD a; IADDL b; STORE d -> IADD3 d a b (and the other five), d a local of the same type as
+ * a and b. True when fused. */
+static bool fuse_three(cg *g, uint32_t d)
+{
+    static const bc_op two[] = {OP_IADDL, OP_ISUBL, OP_FADDL, OP_FSUBL, OP_FMULL, OP_FDIVL};
+    static const bc_op three[] = {OP_IADD3, OP_ISUB3, OP_FADD3, OP_FSUB3, OP_FMUL3, OP_FDIV3};
+    uint32_t load = tail_is(g, 1, OP_LOAD);
+    if (load == UINT32_MAX || !g->fn || (int)d >= g->fn->nlocals)
+        return false;
+    for (size_t i = 0; i < sizeof two / sizeof two[0]; i++) {
+        uint32_t at = tail_is(g, 0, two[i]);
+        if (at == UINT32_MAX)
+            continue;
+        const uint8_t *code = (const uint8_t *)g->code.data;
+        uint16_t a = bc_u16(code + load + 1), b = bc_u16(code + at + 1);
+        int kind = i < 2 ? TY_INT : TY_FLOAT;
+        if ((int)a >= g->fn->nlocals || (int)g->fn->local_types[a]->kind != kind ||
+            (int)g->fn->local_types[d]->kind != kind)
+            return false;
+        cut_tail(g, 1);
+        emit_op(g, three[i], 0, 0);
+        buf_u16(&g->code, (uint16_t)d);
+        buf_u16(&g->code, a);
+        buf_u16(&g->code, b);
+        return true;
+    }
+    return false;
 }
 
 void cg__op_u16(cg *g, bc_op o, uint32_t v, int pops, int pushes)
 {
-    if (o == OP_STORE && fuse_inc(g, v))
+    if (o == OP_STORE && (fuse_inc(g, v) || fuse_three(g, v)))
         return;
+    if (o == OP_LOAD) {
+        uint32_t at = tail_is(g, 0, OP_LOAD);
+        if (at != UINT32_MAX) {
+            uint16_t a = bc_u16((const uint8_t *)g->code.data + at + 1);
+            cut_tail(g, 0);
+            emit_op(g, OP_LOAD2, 0, 2);
+            buf_u16(&g->code, a);
+            buf_u16(&g->code, (uint16_t)v);
+            return;
+        }
+    }
+    if (o == OP_GETF && tail_is(g, 0, OP_DUP) != UINT32_MAX && tail_is(g, 1, OP_LOAD) != UINT32_MAX) {
+        /* LOAD h; DUP; GETF k (`o.f += x` with o a local): the copy is read from h again. */
+        cut_tail(g, 0);
+        uint16_t h = bc_u16((const uint8_t *)g->code.data + g->tail[0] + 1);
+        emit_op(g, OP_LOADF, 0, 1);
+        buf_u16(&g->code, h);
+        buf_u16(&g->code, (uint16_t)v);
+        return;
+    }
+    if (o == OP_GETF) {
+        int h = take_loaded_local(g, -1);
+        if (h >= 0) {
+            emit_op(g, OP_LOADF, 0, 1);
+            buf_u16(&g->code, (uint16_t)h);
+            buf_u16(&g->code, (uint16_t)v);
+            return;
+        }
+    }
     emit_op(g, o, pops, pushes);
     buf_u16(&g->code, (uint16_t)v);
 }
@@ -405,9 +520,72 @@ static void jfix_add(cg *g, jlist *l, uint32_t op_at, uint32_t opnd_at, int dept
     l->fix[l->n++] = (struct cg_fix){op_at, opnd_at};
 }
 
+static bc_op fuse_cmp_jump(cg *g, bc_op o, int *pops);
+
+/* A conditional jump as fuse_cond_jump makes it: the opcode, the operands it pops, and the
+ * operand written before the jump offset (`hj` a local, `ij` an immediate) when it has one. */
+typedef struct {
+    bc_op op;
+    int pops;
+    int extra_size;               /* 0, 2 (a local) or 4 (an immediate) */
+    uint32_t extra;
+} cg_cjump;
+
+/* JILT..JIGE after IIMM c: the immediate forms, JILTI c... */
+static const struct {
+    bc_op reg, imm;
+} jump_imm[] = {
+    {OP_JIEQ, OP_JIEQI}, {OP_JINE, OP_JINEI}, {OP_JILT, OP_JILTI},
+    {OP_JILE, OP_JILEI}, {OP_JIGT, OP_JIGTI}, {OP_JIGE, OP_JIGEI},
+};
+
 /* A conditional jump (JT, JF) right after an int comparison becomes one compare-and-branch:
  * the comparison is dropped and the fused opcode returned, with the stack as it was before the
- * comparison (the caller then pops its two operands). Otherwise o. */
+ * comparison (the caller then pops its two operands); an IIMM right before the comparison
+ * becomes the jump's immediate, a LOAD of a bool local right before JT / JF the jump's local.
+ * Otherwise o. */
+static cg_cjump fuse_cond_jump(cg *g, bc_op o)
+{
+    cg_cjump j = {o, o == OP_JMP ? 0 : 1, 0, 0};
+    int pops = j.pops;
+    j.op = fuse_cmp_jump(g, o, &pops);
+    j.pops = pops;
+    if (j.op == OP_JT || j.op == OP_JF) {
+        uint32_t at = tail_is(g, 0, OP_LOAD);
+        if (at != UINT32_MAX && g->fn) {
+            uint16_t h = bc_u16((const uint8_t *)g->code.data + at + 1);
+            if ((int)h < g->fn->nlocals && g->fn->local_types[h]->kind == TY_BOOL) {
+                cut_tail(g, 0);
+                return (cg_cjump){j.op == OP_JT ? OP_JTL : OP_JFL, 0, 2, h};
+            }
+        }
+        return j;
+    }
+    for (size_t i = 0; i < sizeof jump_imm / sizeof jump_imm[0]; i++) {
+        if (jump_imm[i].reg != j.op)
+            continue;
+        uint32_t at = tail_is(g, 0, OP_IIMM);
+        if (at == UINT32_MAX)
+            break;
+        uint32_t c = (uint32_t)bc_i32((const uint8_t *)g->code.data + at + 1);
+        cut_tail(g, 0);
+        return (cg_cjump){jump_imm[i].imm, 1, 4, c};
+    }
+    return j;
+}
+
+/* Emit the conditional jump j up to its offset, which the caller writes. */
+static uint32_t emit_cond_jump(cg *g, const cg_cjump *j)
+{
+    uint32_t op_at = (uint32_t)g->code.len;
+    emit_op(g, j->op, j->pops, 0);
+    if (j->extra_size == 2)
+        buf_u16(&g->code, (uint16_t)j->extra);
+    else if (j->extra_size == 4)
+        buf_u32(&g->code, j->extra);
+    return op_at;
+}
+
 static bc_op fuse_cmp_jump(cg *g, bc_op o, int *pops)
 {
     static const struct {
@@ -418,6 +596,13 @@ static bc_op fuse_cmp_jump(cg *g, bc_op o, int *pops)
     };
     if (o != OP_JT && o != OP_JF)
         return o;
+    uint32_t eq = tail_is(g, 0, OP_REQ), ne = tail_is(g, 0, OP_RNE);
+    if ((eq != UINT32_MAX || ne != UINT32_MAX) && tail_is(g, 1, OP_NULL) != UINT32_MAX) {
+        /* NULL; REQ / RNE: the one reference left is compared with null. */
+        cut_tail(g, 1);
+        *pops = 1;
+        return (eq != UINT32_MAX) == (o == OP_JT) ? OP_JNULL : OP_JNNULL;
+    }
     for (size_t i = 0; i < sizeof fused / sizeof fused[0]; i++) {
         uint32_t at = tail_is(g, 0, fused[i].cmp);
         if (at == UINT32_MAX)
@@ -432,10 +617,8 @@ static bc_op fuse_cmp_jump(cg *g, bc_op o, int *pops)
 /* A forward jump (JMP, JT, JF) to label l. */
 void cg__jump(cg *g, bc_op o, jlist *l)
 {
-    int pops = o == OP_JMP ? 0 : 1;
-    o = fuse_cmp_jump(g, o, &pops);
-    uint32_t op_at = (uint32_t)g->code.len;
-    emit_op(g, o, pops, 0);
+    cg_cjump j = fuse_cond_jump(g, o);
+    uint32_t op_at = emit_cond_jump(g, &j);
     jfix_add(g, l, op_at, (uint32_t)g->code.len, g->depth);
     buf_u32(&g->code, 0);
     if (o == OP_JMP)
@@ -445,10 +628,8 @@ void cg__jump(cg *g, bc_op o, jlist *l)
 /* A backward jump to an instruction already emitted at `target`. */
 static void jump_back(cg *g, bc_op o, uint32_t target)
 {
-    int pops = o == OP_JMP ? 0 : 1;
-    o = fuse_cmp_jump(g, o, &pops);
-    uint32_t op_at = (uint32_t)g->code.len;
-    emit_op(g, o, pops, 0);
+    cg_cjump j = fuse_cond_jump(g, o);
+    uint32_t op_at = emit_cond_jump(g, &j);
     buf_u32(&g->code, (uint32_t)(int32_t)((int64_t)target - op_at));
     if (o == OP_JMP)
         g->dead = true;

@@ -46,6 +46,7 @@ struct holt_vm {
        value; set with call_hook */
     const char *(*fn_name_hook)(holt_vm *vm, uint32_t id);
     uint32_t call_depth;          /* nested interp_call invocations (natives calling back) */
+    uintptr_t host_stack_base;    /* the host stack pointer at the outermost invocation */
     gaddr **roots;                /* temporary roots (rt_root_push), innermost last */
     uint32_t nroots, roots_cap;
 

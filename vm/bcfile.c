@@ -21,7 +21,7 @@
 
 #define HBC_MAGIC "HOLT\r\n\x1a\n" /* 8 bytes; the tail catches newline translation and text mode */
 #define HBC_MAJOR 2
-#define HBC_MINOR 0
+#define HBC_MINOR 1
 #define HBC_HEADER 24              /* header bytes; the CRC covers [20, total) */
 #define HBC_CRC_FROM 20
 

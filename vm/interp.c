@@ -44,8 +44,11 @@
 #define DEFAULT_STACK_SLOTS (1u << 20)
 #define DEFAULT_MAX_FRAMES 200000u
 /* Invocations nested through natives (a to_str calling str() of itself, a map callback
- * mapping again): each one also takes host stack, so their depth is bounded on its own. */
+ * mapping again): each one also takes host stack, so their depth is bounded on its own, and
+ * by the host stack they have used, which differs between builds (a sanitizer's frames are
+ * several times larger) and must stay well inside a default 8 MiB stack. */
 #define MAX_CALL_DEPTH 2000u
+#define MAX_HOST_STACK (3u << 20)
 
 
 /* a >> (b & 63), arithmetic, without relying on how C shifts negative numbers. */
@@ -191,10 +194,15 @@ static gaddr list_repeat(holt_vm *vm, rt_typeid t, uint64_t v, int64_t n)
 
 /* Cross-jumping would merge the identical dispatch tails of all instructions into one shared
  * indirect jump, which defeats threaded dispatch: the branch predictor then sees one jump
- * site for every transition instead of one per instruction kind. */
+ * site for every transition instead of one per instruction kind. GCC's default regional
+ * register allocation splits the loop into regions and, under the pressure of the slow
+ * paths' calls, left pc and the frame's base in stack slots that every instruction reloaded;
+ * allocating the function as one region keeps pc, sp and the instruction count in registers
+ * (with base pinned, interp_body.h). Without loop-pattern distribution, clearing a callee's
+ * few locals stays an inline loop instead of a call to memset. */
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC push_options
-#pragma GCC optimize("no-crossjumping")
+#pragma GCC optimize("no-crossjumping", "ira-region=one", "no-tree-loop-distribute-patterns")
 #endif
 
 #define INTERP_NAME run_goto
@@ -400,7 +408,11 @@ int interp_call(holt_vm *vm, vm_function *fn, const uint64_t *args, uint64_t *re
     ensure_stack(vm);
     uint32_t entry = vm->nframes;
     int status;
-    if (vm->call_depth >= MAX_CALL_DEPTH) {
+    uintptr_t sp_now = (uintptr_t)__builtin_frame_address(0);
+    if (vm->call_depth == 0)
+        vm->host_stack_base = sp_now;
+    if (vm->call_depth >= MAX_CALL_DEPTH ||
+        (vm->host_stack_base > sp_now && vm->host_stack_base - sp_now > MAX_HOST_STACK)) {
         /* Thrown here, outside the new invocation, to the caller's own catcher. */
         rt_catch c0 = {.prev = vm->catcher, .status = 0};
         vm->catcher = &c0;

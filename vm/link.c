@@ -132,6 +132,10 @@ static int link_functions(holt_vm *vm, vm_module *vmm, holt_buf *err)
         vm_function *f = &vmm->funcs[i];
         f->bc = bf;
         f->mod = vmm;
+        f->k = vmm->k;
+        f->kp = vmm->kp;
+        f->globals = vmm->globals;
+        f->code = bf->code;
         f->name = bc_str(m, bf->name);
         f->nparams = bf->nparams;
         f->ncaps = bf->ncaps;

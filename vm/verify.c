@@ -768,7 +768,7 @@ static int k_tag(int op)
     case OP_KSTR: return BC_K_STR;
     case OP_NULL: case OP_TOSTR: case OP_NEWLIST: case OP_LISTREP: case OP_NEWMAP: return BC_K_TYPE;
     case OP_NEW: case OP_IS: case OP_CAST: return BC_K_TYPE;
-    case OP_GETF: case OP_SETF: return BC_K_FIELD;
+    case OP_GETF: case OP_SETF: case OP_LOADF: return BC_K_FIELD;
     case OP_CALLVT: case OP_CALLIF: return BC_K_METHOD;
     case OP_XLOAD: case OP_XSTORE: return BC_K_GLOBAL;
     case OP_CALLX: return BC_K_FUNC;
@@ -803,7 +803,7 @@ static int check_member(verifier *v, uint32_t pc, int op, uint32_t k)
     const bc_const *c = &v->m->consts[k];
     uint32_t cls = v->kty[c->u.ref.module], ty = v->kty[c->u.ref.type];
     const bc_const *n = &v->m->consts[c->u.ref.name];
-    bool field = op == OP_GETF || op == OP_SETF;
+    bool field = op == OP_GETF || op == OP_SETF || op == OP_LOADF;
     int kind = verify__class_kind(v->classes, v->ty[cls].d, v->ty[cls].len, NULL);
     if (kind == VC_MISSING) {
         where(v, pc);
@@ -831,6 +831,20 @@ static int check_member(verifier *v, uint32_t pc, int op, uint32_t k)
     return 0;
 }
 
+/* Local l of the function exists and has exactly type want: the fused instructions that read
+ * (or write) a local as an int, a float or a bool. */
+static int typed_local(verifier *v, uint32_t pc, uint32_t l, uint32_t want)
+{
+    if (l >= v->f->nlocals)
+        return fail(v, pc, "local %u out of range (function has %u locals)", l, v->f->nlocals);
+    if (v->local[l] != want) {
+        char ctx[32];
+        snprintf(ctx, sizeof ctx, "local %u: ", l);
+        return mismatch(v, pc, ctx, want, NULL, v->local[l]);
+    }
+    return 0;
+}
+
 /* The checks of one instruction that need no stack: its constant, local, global and function
  * indexes and the kinds of types its operands name. */
 static int check_operands(verifier *v, uint32_t pc)
@@ -853,7 +867,8 @@ static int check_operands(verifier *v, uint32_t pc)
             return mismatch(v, pc, "", NONE, "a value type", v->kty[k]);
         if (op == OP_NEW && check_new(v, pc, k) < 0)
             return -1;
-        if ((op == OP_GETF || op == OP_SETF || op == OP_CALLVT || op == OP_CALLIF) && check_member(v, pc, op, k) < 0)
+        if ((op == OP_GETF || op == OP_SETF || op == OP_LOADF || op == OP_CALLVT || op == OP_CALLIF) &&
+            check_member(v, pc, op, k) < 0)
             return -1;
         if ((op == OP_NEWLIST || op == OP_LISTREP) && v->ty[v->kty[k]].kind != '[')
             return mismatch(v, pc, "", NONE, "a list type", v->kty[k]);
@@ -863,20 +878,45 @@ static int check_operands(verifier *v, uint32_t pc)
     if (strchr(oi->operands, 'h')) {
         uint32_t h = bc_u16(f->code + pc + opnd_off(oi, 'h'));
         switch (op) {
+        case OP_LOAD2:
+            if (bc_u16(f->code + pc + 3) >= f->nlocals)
+                return fail(v, pc, "local %u out of range (function has %u locals)", bc_u16(f->code + pc + 3),
+                            f->nlocals);
+            /* fall through */
         case OP_LOAD:
         case OP_STORE:
+        case OP_LOADF:
             if (h >= f->nlocals)
                 return fail(v, pc, "local %u out of range (function has %u locals)", h, f->nlocals);
+            break;
+        case OP_JTL:
+        case OP_JFL:
+            if (typed_local(v, pc, h, TY_Z) < 0)
+                return -1;
             break;
         case OP_IINC:
-            if (h >= f->nlocals)
-                return fail(v, pc, "local %u out of range (function has %u locals)", h, f->nlocals);
-            if (v->local[h] != TY_I) {
-                char ctx[32];
-                snprintf(ctx, sizeof ctx, "local %u: ", h);
-                return mismatch(v, pc, ctx, TY_I, NULL, v->local[h]);
-            }
+        case OP_IADDL:
+        case OP_ISUBL:
+        case OP_FADDL:
+        case OP_FSUBL:
+        case OP_FMULL:
+        case OP_FDIVL:
+        case OP_IADD3:
+        case OP_ISUB3:
+        case OP_FADD3:
+        case OP_FSUB3:
+        case OP_FMUL3:
+        case OP_FDIV3: {
+            /* The fused arithmetic reads (and the three-local forms write) its locals as
+             * exactly the operand type it computes on. */
+            bool ints = op == OP_IINC || op == OP_IADDL || op == OP_ISUBL || op == OP_IADD3 || op == OP_ISUB3;
+            uint32_t want = ints ? TY_I : TY_F;
+            int n = strlen(oi->operands) == 3 ? 3 : 1;
+            for (int i = 0; i < n; i++)
+                if (typed_local(v, pc, bc_u16(f->code + pc + 1 + 2 * i), want) < 0)
+                    return -1;
             break;
+        }
         case OP_GLOAD:
         case OP_GSTORE:
             if (h >= m->nglobals)
@@ -1012,6 +1052,23 @@ static int step(verifier *v, uint32_t pc)
         break;
     case OP_LOAD:
         if (push(v, pc, &s, v->local[u]) < 0)
+            return -1;
+        break;
+    case OP_LOAD2:
+        if (push(v, pc, &s, v->local[u]) < 0 || push(v, pc, &s, v->local[bc_u16(code + pc + 3)]) < 0)
+            return -1;
+        break;
+    case OP_LOADF: {
+        /* LOAD h; GETF k, checked as the two. */
+        const bc_const *c = &v->m->consts[bc_u16(code + pc + 3)];
+        if (push(v, pc, &s, v->local[u]) < 0 || pop_exact(v, pc, &s, v->kty[c->u.ref.module], "object: ") < 0 ||
+            push(v, pc, &s, v->kty[c->u.ref.type]) < 0)
+            return -1;
+        break;
+    }
+    case OP_JNULL:
+    case OP_JNNULL:
+        if (pop_ref(v, pc, &s) < 0 || flow(v, pc, target, s) < 0)
             return -1;
         break;
     case OP_STORE:
@@ -1209,6 +1266,14 @@ static int step(verifier *v, uint32_t pc)
     case OP_JILE:
     case OP_JIGT:
     case OP_JIGE:
+    case OP_JTL:
+    case OP_JFL:
+    case OP_JIEQI:
+    case OP_JINEI:
+    case OP_JILTI:
+    case OP_JILEI:
+    case OP_JIGTI:
+    case OP_JIGEI:
         if (flow(v, pc, target, s) < 0)
             return -1;
         break;

@@ -116,6 +116,12 @@ typedef struct vm_function {
     rt_typeid *local_types;       /* run-time types of the locals */
     uint16_t ncaps;               /* captured cells, the first locals (bc_function.ncaps) */
     uint32_t id;                  /* index in vm->fntab: what a closure object stores */
+    /* Its module's linked constants and globals (mod->k, mod->kp, mod->globals), here so that
+     * a call loads them from the function without going through the module. */
+    const uint64_t *k;
+    void *const *kp;
+    uint64_t *globals;
+    const uint8_t *code;          /* bc->code */
     vm_stackmap *smap;            /* built by the collector the first time it needs it */
 } vm_function;
 

@@ -64,7 +64,7 @@ static void build(holt_buf *b, offs *o)
     buf_init(b);
     buf_put(b, "HOLT\r\n\x1a\n", 8);
     buf_u16(b, 2);
-    buf_u16(b, 0);
+    buf_u16(b, 1);
     buf_u32(b, 0);
     buf_u32(b, 0);
     buf_u32(b, 1);
@@ -245,7 +245,7 @@ Test(bcfile, crc_is_crc32_ieee)
     const uint8_t *p = (const uint8_t *)out.data;
     cr_assert(memcmp(p, "HOLT\r\n\x1a\n", 8) == 0);
     cr_assert_eq(bc_u16(p + 8), 2);
-    cr_assert_eq(bc_u16(p + 10), 0);
+    cr_assert_eq(bc_u16(p + 10), 1);
     cr_assert_eq(get32(p + 12), out.len);
     cr_assert_eq(get32(p + 16), ref_crc(p + 20, out.len - 20));
     cr_assert_eq(get32(p + 20), 1);
@@ -358,15 +358,30 @@ Test(bcfile, unsupported_version)
     offs o;
     build(&b, &o);
     b.data[8] = 3;
-    rejects_fixed(&b, "bad .hbc file: unsupported format version 3.0 (this VM reads version 2.0) at offset 8");
+    b.data[10] = 0;
+    rejects_fixed(&b, "bad .hbc file: unsupported format version 3.0 (this VM reads version 2.1) at offset 8");
     build(&b, &o);
     b.data[8] = 1; /* the format before classes, handlers and captures */
-    rejects_fixed(&b, "bad .hbc file: unsupported format version 1.0 (this VM reads version 2.0) at offset 8");
+    b.data[10] = 0;
+    rejects_fixed(&b, "bad .hbc file: unsupported format version 1.0 (this VM reads version 2.1) at offset 8");
     build(&b, &o);
-    b.data[10] = 1;
-    rejects_fixed(&b, "bad .hbc file: unsupported format version 2.1 (this VM reads version 2.0) at offset 8");
+    b.data[10] = 2;
+    rejects_fixed(&b, "bad .hbc file: unsupported format version 2.2 (this VM reads version 2.1) at offset 8");
+    /* 2.0, without the superinstructions, is still read. */
+    build(&b, &o);
+    b.data[10] = 0;
+    fixup(&b);
+    holt_buf err;
+    buf_init(&err);
+    bc_bundle *old = bc_read((const uint8_t *)b.data, b.len, &err);
+    cr_expect_not_null(old, "2.0 rejected: %s", err.data ? err.data : "");
+    if (old)
+        bc_bundle_free(old);
+    buf_free(&err);
+    buf_free(&b);
     build(&b, &o);
     b.data[8] = 0;
+    b.data[10] = 0;
     rejects_fixed(&b, "bad .hbc file: unsupported format version 0.0*");
 }
 

@@ -340,7 +340,7 @@ Test(codegen, module_constants_come_first)
     bc_module *u = b->modules[1];
     cr_expect_str_eq(u->name, "lib.util");
     cr_expect_eq(u->consts[1].tag, BC_K_STR);
-    CODE(u, "bump", "GLOAD 0; LOAD 0; IADD; GSTORE 0; GLOAD 0; RETV");
+    CODE(u, "bump", "GLOAD 0; IADDL 0; GSTORE 0; GLOAD 0; RETV");
     for (uint32_t i = 0; i < b->nmodules; i++) {
         holt_buf err;
         buf_init(&err);
@@ -394,7 +394,7 @@ Test(codegen, globals_and_function_headers)
     cr_expect_str_eq(bc_type(m, add->local_types[1]), "F");
     cr_expect_str_eq(bc_type(m, add->local_types[2]), "F");
     cr_expect_eq(add->flags, 0);
-    CODE(m, "add", "LOAD 0; I2F; LOAD 1; FADD; STORE 2; LOAD 2; RETV");
+    CODE(m, "add", "LOAD 0; I2F; FADDL 1; STORE 2; LOAD 2; RETV");
 
     const bc_function *priv = &m->funcs[2];
     cr_expect_str_eq(bc_str(m, priv->name), "_priv");
@@ -414,9 +414,9 @@ Test(codegen, zero_values_for_declarations_without_initializer)
                            "    var n: int\n    var x: float\n    var b: bool\n    var s: str\n    var m: {str: int}\n"
                            "    n += 1\n  }\n}\n");
     CODE(m, "f",
-         "IIMM 0; STORE 1; IIMM 2; STORE 0; LOAD 1; LOAD 0; JIGE @22; IIMM 0; STORE 2; KFLT 0; "
+         "IIMM 0; STORE 1; IIMM 2; STORE 0; LOAD2 1 0; JIGE @20; IIMM 0; STORE 2; KFLT 0; "
          "STORE 3; FALSE; STORE 4; NULL S; STORE 5; NULL {SI; STORE 6; IINC 2 1; IINC 1 1; "
-         "LOAD 1; LOAD 0; JILT @7; RET");
+         "LOAD2 1 0; JILT @6; RET");
     done(&f);
 }
 
@@ -428,7 +428,8 @@ Test(codegen, max_stack_is_exact)
                            "fn h() -> int { return g(1, g(2, 3, 4 + 5), 6) }\n"
                            "fn k() { print(\"x\") }\n"
                            "fn l() -> [int] { return [1, 2, 3, 4] }\n");
-    cr_expect_eq(find_fn(m, "f")->max_stack, 5);
+    /* LOAD2 a a; LOAD2 a a; LOAD a; IADDL a; ...: the fused local takes no slot. */
+    cr_expect_eq(find_fn(m, "f")->max_stack, 4);
     cr_expect_eq(find_fn(m, "g")->max_stack, 1);
     /* 4 + 5 is IIMM 4; IADDI 5: the fused immediate takes no slot. */
     cr_expect_eq(find_fn(m, "h")->max_stack, 4);
@@ -515,10 +516,11 @@ Test(codegen, arithmetic_by_type)
                            "fn s(a: str, b: str) -> str { return a + b }\n"
                            "fn u(a: int, b: float, c: bool) -> bool { return -a < 0 && -b < 0.0 && !c && ~a == 0 }\n");
     /* Precedence: | below ^ below & below shifts below + -. */
-    CODE(m, "i", "LOAD 0; LOAD 1; IADD; LOAD 0; LOAD 1; IMUL; LOAD 0; IDIV; LOAD 1; IMOD; ISUB; LOAD 0; IAND; "
-                 "LOAD 1; LOAD 0; LOAD 1; ISHL; LOAD 0; ISHR; IXOR; IOR; RETV");
-    CODE(m, "f", "LOAD 0; LOAD 1; I2F; FADD; LOAD 0; LOAD 1; I2F; FMUL; LOAD 0; FDIV; LOAD 1; I2F; FMOD; FSUB; RETV");
-    CODE(m, "s", "LOAD 0; LOAD 1; SCAT; RETV");
+    CODE(m, "i", "LOAD 0; IADDL 1; LOAD2 0 1; IMUL; LOAD 0; IDIV; LOAD 1; IMOD; ISUB; LOAD 0; "
+                 "IAND; LOAD2 1 0; LOAD 1; ISHL; LOAD 0; ISHR; IXOR; IOR; RETV");
+    CODE(m, "f", "LOAD2 0 1; I2F; FADD; LOAD2 0 1; I2F; FMUL; FDIVL 0; LOAD 1; I2F; FMOD; FSUB; "
+                 "RETV");
+    CODE(m, "s", "LOAD2 0 1; SCAT; RETV");
     CODE(m, "u", "LOAD 0; INEG; IIMM 0; ILT; DUP; JF @11; POP; LOAD 1; FNEG; KFLT 0; FLT; DUP; JF @16; POP; "
                  "LOAD 2; NOT; DUP; JF @23; POP; LOAD 0; INOT; IIMM 0; IEQ; RETV");
     done(&f);
@@ -535,15 +537,17 @@ Test(codegen, comparisons_by_type)
                            "  print(l == l); print(l != null); print(null == l); print(a == a)\n"
                            "}\n");
     CODE(m, "c",
-         "LOAD 0; IIMM 1; IEQ; TOSTR Z; CALLN print(S)V; LOAD 0; IIMM 1; INE; TOSTR Z; CALLN print(S)V; "
-         "LOAD 0; IIMM 1; ILT; TOSTR Z; CALLN print(S)V; LOAD 0; IIMM 1; ILE; TOSTR Z; CALLN print(S)V; "
-         "LOAD 0; IIMM 1; IGT; TOSTR Z; CALLN print(S)V; LOAD 0; IIMM 1; IGE; TOSTR Z; CALLN print(S)V; "
-         "LOAD 1; LOAD 0; I2F; FEQ; TOSTR Z; CALLN print(S)V; LOAD 1; KFLT 2; FLT; TOSTR Z; CALLN print(S)V; "
-         "LOAD 2; KSTR \"a\"; SEQ; TOSTR Z; CALLN print(S)V; LOAD 2; KSTR \"a\"; SLT; TOSTR Z; CALLN print(S)V; "
-         "LOAD 2; LOAD 2; SGE; TOSTR Z; CALLN print(S)V; LOAD 2; NULL S; RNE; TOSTR Z; CALLN print(S)V; "
-         "LOAD 3; TRUE; ZEQ; TOSTR Z; CALLN print(S)V; LOAD 3; LOAD 3; ZNE; TOSTR Z; CALLN print(S)V; "
-         "LOAD 4; LOAD 4; REQ; TOSTR Z; CALLN print(S)V; LOAD 4; NULL [I; RNE; TOSTR Z; CALLN print(S)V; "
-         "NULL [I; LOAD 4; REQ; TOSTR Z; CALLN print(S)V; LOAD 5; LOAD 5; REQ; TOSTR Z; CALLN print(S)V; RET");
+         "LOAD 0; IIMM 1; IEQ; TOSTR Z; CALLN print(S)V; LOAD 0; IIMM 1; INE; TOSTR Z; "
+         "CALLN print(S)V; LOAD 0; IIMM 1; ILT; TOSTR Z; CALLN print(S)V; LOAD 0; IIMM 1; ILE; "
+         "TOSTR Z; CALLN print(S)V; LOAD 0; IIMM 1; IGT; TOSTR Z; CALLN print(S)V; LOAD 0; "
+         "IIMM 1; IGE; TOSTR Z; CALLN print(S)V; LOAD2 1 0; I2F; FEQ; TOSTR Z; CALLN print(S)V; "
+         "LOAD 1; KFLT 2; FLT; TOSTR Z; CALLN print(S)V; LOAD 2; KSTR \"a\"; SEQ; TOSTR Z; "
+         "CALLN print(S)V; LOAD 2; KSTR \"a\"; SLT; TOSTR Z; CALLN print(S)V; LOAD2 2 2; SGE; "
+         "TOSTR Z; CALLN print(S)V; LOAD 2; NULL S; RNE; TOSTR Z; CALLN print(S)V; LOAD 3; "
+         "TRUE; ZEQ; TOSTR Z; CALLN print(S)V; LOAD2 3 3; ZNE; TOSTR Z; CALLN print(S)V; "
+         "LOAD2 4 4; REQ; TOSTR Z; CALLN print(S)V; LOAD 4; NULL [I; RNE; TOSTR Z; "
+         "CALLN print(S)V; NULL [I; LOAD 4; REQ; TOSTR Z; CALLN print(S)V; LOAD2 5 5; REQ; "
+         "TOSTR Z; CALLN print(S)V; RET");
     done(&f);
 }
 
@@ -743,12 +747,12 @@ Test(codegen, if_else_chains)
                            "  if x == 0 { print(3) }\n"
                            "  if x == 1 { print(4) } else { }\n}\n");
     /* Both branches return: no JMP over the else, and nothing after. */
-    CODE(m, "sign", "LOAD 0; IIMM 0; JILE @5; IIMM 1; RETV; LOAD 0; IIMM 0; JIGE @10; IIMM -1; RETV; IIMM 0; "
-                    "RETV");
+    CODE(m, "sign", "LOAD 0; JILEI 0 @4; IIMM 1; RETV; LOAD 0; JIGEI 0 @8; IIMM -1; RETV; "
+                    "IIMM 0; RETV");
     /* A then-block before an empty else needs no jump. */
-    CODE(m, "p", "LOAD 0; IIMM 0; JILE @7; IIMM 1; TOSTR I; CALLN print(S)V; JMP @10; IIMM 2; TOSTR I; "
-                 "CALLN print(S)V; LOAD 0; IIMM 0; JINE @16; IIMM 3; TOSTR I; CALLN print(S)V; LOAD 0; "
-                 "IIMM 1; JINE @22; IIMM 4; TOSTR I; CALLN print(S)V; RET");
+    CODE(m, "p", "LOAD 0; JILEI 0 @6; IIMM 1; TOSTR I; CALLN print(S)V; JMP @9; IIMM 2; "
+                 "TOSTR I; CALLN print(S)V; LOAD 0; JINEI 0 @14; IIMM 3; TOSTR I; "
+                 "CALLN print(S)V; LOAD 0; JINEI 1 @19; IIMM 4; TOSTR I; CALLN print(S)V; RET");
     done(&f);
 }
 
@@ -758,8 +762,8 @@ Test(codegen, conditions_become_jumps)
     bc_module *m = gen(&f, "fn f(a: bool, b: bool, c: bool) {\n"
                            "  if a && b || !c { print(1) }\n"
                            "  if !(a || b) { print(2) }\n}\n");
-    CODE(m, "f", "LOAD 0; JF @4; LOAD 1; JT @6; LOAD 2; JT @9; IIMM 1; TOSTR I; CALLN print(S)V; "
-                 "LOAD 0; JT @16; LOAD 1; JT @16; IIMM 2; TOSTR I; CALLN print(S)V; RET");
+    CODE(m, "f", "JFL 0 @2; JTL 1 @3; JTL 2 @6; IIMM 1; TOSTR I; CALLN print(S)V; JTL 0 @11; "
+                 "JTL 1 @11; IIMM 2; TOSTR I; CALLN print(S)V; RET");
     done(&f);
 }
 
@@ -775,7 +779,7 @@ Test(codegen, constant_conditions_emit_no_dead_code)
                            "fn g() -> int {\n  var i = 0\n  while true { i += 1; if i > 3 { return i } }\n}\n"
                            "fn h() {\n  while true { break }\n  print(7)\n}\n");
     CODE(m, "f", "IIMM 1; TOSTR I; CALLN print(S)V; RET");
-    CODE(m, "g", "IIMM 0; STORE 0; IINC 0 1; LOAD 0; IIMM 3; JILE @8; LOAD 0; RETV; JMP @2");
+    CODE(m, "g", "IIMM 0; STORE 0; IINC 0 1; LOAD 0; JILEI 3 @7; LOAD 0; RETV; JMP @2");
     /* `while true { break }` is a jump to the next instruction, which is dropped. */
     CODE(m, "h", "IIMM 7; TOSTR I; CALLN print(S)V; RET");
     done(&f);
@@ -794,8 +798,8 @@ Test(codegen, while_with_break_and_continue)
                            "  }\n}\n");
     /* The test runs before the loop and at its bottom (continue goes there); `if c { break }`
      * is a jump straight out. */
-    CODE(m, "f", "IIMM 0; STORE 1; LOAD 1; LOAD 0; JIGE @18; IINC 1 1; LOAD 1; IIMM 2; JIEQ @15; LOAD 1; "
-                 "IIMM 5; JIEQ @18; LOAD 1; TOSTR I; CALLN print(S)V; LOAD 1; LOAD 0; JILT @5; RET");
+    CODE(m, "f", "IIMM 0; STORE 1; LOAD2 1 0; JIGE @14; IINC 1 1; LOAD 1; JIEQI 2 @12; LOAD 1; "
+                 "JIEQI 5 @14; LOAD 1; TOSTR I; CALLN print(S)V; LOAD2 1 0; JILT @4; RET");
     done(&f);
 }
 
@@ -807,8 +811,9 @@ Test(codegen, for_over_a_range)
                            "    if i == 3 { continue }\n"
                            "    print(i)\n"
                            "  }\n}\n");
-    CODE(m, "f", "LOAD 0; STORE 3; LOAD 1; IADDI 1; STORE 2; LOAD 3; LOAD 2; JIGE @18; LOAD 3; IIMM 3; "
-                 "JIEQ @14; LOAD 3; TOSTR I; CALLN print(S)V; IINC 3 1; LOAD 3; LOAD 2; JILT @8; RET");
+    CODE(m, "f", "LOAD 0; STORE 3; LOAD 1; IADDI 1; STORE 2; LOAD2 3 2; JIGE @15; LOAD 3; "
+                 "JIEQI 3 @12; LOAD 3; TOSTR I; CALLN print(S)V; IINC 3 1; LOAD2 3 2; JILT @7; "
+                 "RET");
     done(&f);
 }
 
@@ -818,9 +823,10 @@ Test(codegen, for_over_lists)
     bc_module *m = gen(&f, "fn f(xs: [str]) {\n"
                            "  for x in xs { if x == \"\" { continue }\n print(x) }\n"
                            "  for i, x in xs { if i > 2 { break }\n print(i) }\n}\n");
-    CODE(m, "f", "LOAD 0; LITER 1; LNEXT 1 @12; STORE 4; LOAD 4; KSTR \"\"; SEQ; JT @2; LOAD 4; TOSTR S; "
-                 "CALLN print(S)V; JMP @2; LOAD 0; LITER 5; LNEXT 5 @26; STORE 9; LOAD 6; IADDI -1; "
-                 "STORE 8; LOAD 8; IIMM 2; JIGT @26; LOAD 8; TOSTR I; CALLN print(S)V; JMP @14; RET");
+    CODE(m, "f", "LOAD 0; LITER 1; LNEXT 1 @12; STORE 4; LOAD 4; KSTR \"\"; SEQ; JT @2; LOAD 4; "
+                 "TOSTR S; CALLN print(S)V; JMP @2; LOAD 0; LITER 5; LNEXT 5 @25; STORE 9; "
+                 "LOAD 6; IADDI -1; STORE 8; LOAD 8; JIGTI 2 @25; LOAD 8; TOSTR I; "
+                 "CALLN print(S)V; JMP @14; RET");
     const bc_function *fn = find_fn(m, "f");
     cr_expect_str_eq(bc_type(m, fn->local_types[1]), "[S");
     cr_expect_str_eq(bc_type(m, fn->local_types[2]), "I");
@@ -851,12 +857,12 @@ Test(codegen, assignments)
                            "  g = x\n  g -= 1\n  fl *= 2\n  s += \"b\"\n"
                            "  xs[0] = 5\n  m[\"k\"] = 1\n"
                            "  xs[x] += 2\n  m[s] /= 2\n}\n");
-    CODE(m, "f", "IIMM 0; STORE 2; IIMM 2; STORE 2; IINC 2 3; LOAD 2; IIMM 1; ISHL; STORE 2; LOAD 2; "
-                 "GSTORE 0; GLOAD 0; IADDI -1; GSTORE 0; GLOAD 1; KFLT 2; FMUL; GSTORE 1; GLOAD 2; "
-                 "KSTR \"b\"; SCAT; GSTORE 2; LOAD 0; IIMM 0; IIMM 5; LSET; LOAD 1; KSTR \"k\"; KFLT 1; MSET; "
-                 "LOAD 0; STORE 3; LOAD 2; STORE 4; LOAD 3; LOAD 4; LOAD 3; LOAD 4; LGET; IADDI 2; LSET; "
-                 "LOAD 1; STORE 5; GLOAD 2; STORE 6; LOAD 5; LOAD 6; LOAD 5; LOAD 6; MGET; KFLT 2; FDIV; "
-                 "MSET; RET");
+    CODE(m, "f", "IIMM 0; STORE 2; IIMM 2; STORE 2; IINC 2 3; LOAD 2; IIMM 1; ISHL; STORE 2; "
+                 "LOAD 2; GSTORE 0; GLOAD 0; IADDI -1; GSTORE 0; GLOAD 1; KFLT 2; FMUL; "
+                 "GSTORE 1; GLOAD 2; KSTR \"b\"; SCAT; GSTORE 2; LOAD 0; IIMM 0; IIMM 5; LSET; "
+                 "LOAD 1; KSTR \"k\"; KFLT 1; MSET; LOAD 0; STORE 3; LOAD 2; STORE 4; "
+                 "LOAD2 3 4; LOAD2 3 4; LGET; IADDI 2; LSET; LOAD 1; STORE 5; GLOAD 2; STORE 6; "
+                 "LOAD2 5 6; LOAD2 5 6; MGET; KFLT 2; FDIV; MSET; RET");
     const bc_function *fn = find_fn(m, "f");
     cr_expect_eq(fn->max_stack, 4);
     cr_expect_str_eq(bc_type(m, fn->local_types[3]), "[I");
@@ -881,8 +887,8 @@ Test(codegen, void_functions_end_in_ret)
     fx f = {0};
     bc_module *m = gen(&f, "fn a(x: int) { if x > 0 { return }\n print(x) }\n"
                            "fn b(x: int) { while x > 0 { return } }\n");
-    CODE(m, "a", "LOAD 0; IIMM 0; JILE @4; RET; LOAD 0; TOSTR I; CALLN print(S)V; RET");
-    CODE(m, "b", "LOAD 0; IIMM 0; JILE @4; RET; RET");
+    CODE(m, "a", "LOAD 0; JILEI 0 @3; RET; LOAD 0; TOSTR I; CALLN print(S)V; RET");
+    CODE(m, "b", "LOAD 0; JILEI 0 @3; RET; RET");
     done(&f);
 }
 
@@ -998,7 +1004,7 @@ Test(closures, captured_var_goes_through_a_cell)
     cr_expect_eq(an->ncaps, 1);
     cr_expect_str_eq(bc_type(m, an->local_types[0]), "^I");
     l = listing(m, an);
-    cr_expect_str_eq(l, "LOAD 0; LOAD 0; CGET; IADDI 1; CSET; LOAD 0; CGET; RETV");
+    cr_expect_str_eq(l, "LOAD2 0 0; CGET; IADDI 1; CSET; LOAD 0; CGET; RETV");
     free(l);
     done(&f);
 }
@@ -1123,13 +1129,13 @@ Test(classes, construction_and_init)
 {
     fx f = {0};
     bc_module *m = gen(&f, shapes_src);
-    CODE(m, "Rect.init", "LOAD 0; KFLT 1; SETF Lt.Rect;.h:F; LOAD 0; LOAD 1; SETF Lt.Rect;.w:F; LOAD 0; LOAD 2; "
-                         "SETF Lt.Rect;.h:F; RET");
+    CODE(m, "Rect.init", "LOAD 0; KFLT 1; SETF Lt.Rect;.h:F; LOAD2 0 1; SETF Lt.Rect;.w:F; "
+                         "LOAD2 0 2; SETF Lt.Rect;.h:F; RET");
     /* Box.init: its base's init takes arguments and is called explicitly, directly. */
-    CODE(m, "Box.init", "LOAD 0; LOAD 1; LOAD 1; CALL 1; RET");
+    CODE(m, "Box.init", "LOAD2 0 1; LOAD 1; CALL 1; RET");
     CODE(m, "Box.area", "LOAD 0; CALL 2; RETV");
-    CODE(m, "Box.bump", "LOAD 0; DUP; GETF Lt.Box;.n:I; IADDI 1; SETF Lt.Box;.n:I; RET");
-    CODE(m, "Rect.square", "NEW Lt.Rect;; DUP; LOAD 0; LOAD 0; CALL 1; RETV");
+    CODE(m, "Box.bump", "LOAD 0; LOADF 0 Lt.Box;.n:I; IADDI 1; SETF Lt.Box;.n:I; RET");
+    CODE(m, "Rect.square", "NEW Lt.Rect;; DUP; LOAD2 0 0; CALL 1; RETV");
     CODE(m, "<main>", "NEW Lt.Rect;; DUP; KFLT 2; KFLT 3; CALL 1; GSTORE 0; GLOAD 0; GSTORE 1; "
                       "GLOAD 1; CALLIF Lt.Shape;.area:()F; GLOAD 0; CALLVT Lt.Rect;.area:()F; FADD; TOSTR F; "
                       "CALLN print(S)V; KFLT 2; CALL 3; GSTORE 2; RET");
@@ -1191,7 +1197,8 @@ Test(classes, builtin_error_construction)
     fx f = {0};
     bc_module *m = gen(&f, "class MyError : ValueError {\n    code: int = 3\n}\n"
                            "let e = ValueError(\"x\")\nlet g = MyError(\"y\")\nprint(g.message)\n");
-    CODE(m, "MyError.init", "LOAD 0; IIMM 3; SETF Lt.MyError;.code:I; LOAD 0; LOAD 1; SETF LError;.message:S; RET");
+    CODE(m, "MyError.init", "LOAD 0; IIMM 3; SETF Lt.MyError;.code:I; LOAD2 0 1; "
+                            "SETF LError;.message:S; RET");
     CODE(m, "<main>", "NEW LValueError;; DUP; KSTR \"x\"; SETF LError;.message:S; GSTORE 0; NEW Lt.MyError;; DUP; "
                       "KSTR \"y\"; CALL 1; GSTORE 1; GLOAD 1; GETF LError;.message:S; TOSTR S; CALLN print(S)V; RET");
     cr_assert_eq(m->nclasses, 1);
@@ -1223,12 +1230,415 @@ Test(classes, generic_instances)
     const bc_function *fi = find_fn(m, "first<int>");
     cr_expect_str_eq(bc_type(m, fi->type), "([I)I");
     find_fn(m, "first<str>");
-    CODE(m, "Box<int>.get", "LOAD 0; GETF Lt.Box<int>;.v:I; RETV");
-    CODE(m, "Box<str>.get", "LOAD 0; GETF Lt.Box<str>;.v:S; RETV");
+    CODE(m, "Box<int>.get", "LOADF 0 Lt.Box<int>;.v:I; RETV");
+    CODE(m, "Box<str>.get", "LOADF 0 Lt.Box<str>;.v:S; RETV");
     cr_expect_eq(m->nclasses, 2);
     int n = 0;
     for (uint32_t i = 0; i < m->nfuncs; i++)
         n += strcmp(bc_str(m, m->funcs[i].name), "first<int>") == 0;
     cr_expect_eq(n, 1, "one instance per list of type arguments");
+    done(&f);
+}
+
+/* ---- superinstructions on locals (the peephole's second set) ------------------------------- */
+
+static const char *const fused_fields_src =
+    "class P {\n"
+    "    x: int\n"
+    "    y: float\n"
+    "    next: P\n"
+    "    fn getx() -> int { return self.x }\n"
+    "    fn sum() -> float { return self.x + self.y }\n"
+    "}\n"
+    "class Q : P { }\n"
+    "let gp = P()\n"
+    "fn mk() -> P { return gp }\n"
+    "fn local(p: P) -> int {\n    let q = p.next\n    return q.x\n}\n"
+    "fn two(a: int, p: P) -> int { return a + p.x }\n"
+    "fn two_rev(a: int, p: P) -> int { return p.x - a }\n"
+    "fn chain(p: P) -> int { return p.next.x }\n"
+    "fn glob() -> int { return gp.x + mk().x }\n"
+    "fn sub(q: Q) -> float { return q.y }\n"
+    "fn store(p: P, v: int) { p.x = v }\n";
+
+/* LOAD h; GETF k -> LOADF h k: `self.x` in a method and a field of any local object; a LOAD2
+ * a h before the GETF keeps its first half. A global, a call's result and a field of a field
+ * are no local: plain GETF. */
+Test(codegen, superinstructions_loadf)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, fused_fields_src);
+    CODE(m, "P.getx", "LOADF 0 Lt.P;.x:I; RETV");
+    CODE(m, "P.sum", "LOADF 0 Lt.P;.x:I; I2F; LOADF 0 Lt.P;.y:F; FADD; RETV");
+    CODE(m, "local", "LOADF 0 Lt.P;.next:Lt.P;; STORE 1; LOADF 1 Lt.P;.x:I; RETV");
+    /* LOAD2 0 1; GETF -> LOAD 0; LOADF 1; the IADD then follows a LOADF, not a LOAD. */
+    CODE(m, "two", "LOAD 0; LOADF 1 Lt.P;.x:I; IADD; RETV");
+    CODE(m, "two_rev", "LOADF 1 Lt.P;.x:I; ISUBL 0; RETV");
+    CODE(m, "chain", "LOADF 0 Lt.P;.next:Lt.P;; GETF Lt.P;.x:I; RETV");
+    CODE(m, "glob", "GLOAD 0; GETF Lt.P;.x:I; CALL 1; GETF Lt.P;.x:I; IADD; RETV");
+    /* A subclass's local reads the inherited field by its declaring class. */
+    CODE(m, "sub", "LOADF 0 Lt.P;.y:F; RETV");
+    CODE(m, "store", "LOAD2 0 1; SETF Lt.P;.x:I; RET");
+    cr_expect_eq(find_fn(m, "two")->max_stack, 2);
+    cr_expect_eq(find_fn(m, "local")->max_stack, 1);
+    cr_expect_eq(find_fn(m, "P.sum")->max_stack, 2);
+    done(&f);
+}
+
+/* LOAD a; LOAD b -> LOAD2 a b; a third LOAD stays alone (LOAD2 is not fused again), a fourth
+ * makes the next pair. */
+Test(codegen, superinstructions_load2)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "fn g(a: int, b: int, c: int, d: int) -> int { return a * b }\n"
+                           "fn f(a: int, b: int, c: int, d: int) -> int { return g(a, b, c, d) * g(a, a, b, 1) }\n"
+                           "fn s(a: str, b: str) -> bool { return a < b }\n");
+    CODE(m, "g", "LOAD2 0 1; IMUL; RETV");
+    CODE(m, "f", "LOAD2 0 1; LOAD2 2 3; CALL 1; LOAD2 0 0; LOAD 1; IIMM 1; CALL 1; IMUL; RETV");
+    CODE(m, "s", "LOAD2 0 1; SLT; RETV");
+    cr_expect_eq(find_fn(m, "f")->max_stack, 5);
+    done(&f);
+}
+
+/* No fusion reaches back over a jump target: `a && b` as a value ends in `LOAD b; end:`, and
+ * a jump lands on what follows, so LOAD b and the next LOAD stay two instructions, and a LOAD
+ * h; GETF after the label still fuses (the label is at its start). */
+Test(codegen, superinstructions_stop_at_labels)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "class P { x: int }\n"
+                           "fn k(b: bool, n: int) -> int { return n }\n"
+                           "fn eq(a: bool, b: bool, c: bool) -> bool { return (a && b) == c }\n"
+                           "fn ne(a: bool, b: bool, c: bool) -> bool { return (a || b) != c }\n"
+                           "fn fld(a: bool, b: bool, p: P) -> int { return k(a && b, p.x) }\n"
+                           "fn add(a: bool, b: bool, i: int, j: int) -> int { return k(a || b, i + j) }\n");
+    CODE(m, "eq", "LOAD 0; DUP; JF @5; POP; LOAD 1; LOAD 2; ZEQ; RETV");
+    CODE(m, "ne", "LOAD 0; DUP; JT @5; POP; LOAD 1; LOAD 2; ZNE; RETV");
+    CODE(m, "fld", "LOAD 0; DUP; JF @5; POP; LOAD 1; LOADF 2 Lt.P;.x:I; CALL 1; RETV");
+    CODE(m, "add", "LOAD 0; DUP; JT @5; POP; LOAD 1; LOAD 2; IADDL 3; CALL 1; RETV");
+    done(&f);
+}
+
+/* LOAD h; IADD / ISUB -> IADDL / ISUBL h for an int local h; the local is always the right
+ * operand. An immediate keeps IADDI; IMUL, IDIV, IMOD have no fused form; a global, and a
+ * captured var (a cell local, read through CGET), are no int local. */
+Test(codegen, superinstructions_int_locals)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "var gi = 1\n"
+                           "fn ia(a: int, b: int) -> int { return a + b }\n"
+                           "fn isb(a: int, b: int) -> int { return a - b }\n"
+                           "fn ic(a: int) -> int { return 7 - a }\n"
+                           "fn iimm(a: int) -> int { return a + 7 }\n"
+                           "fn ichain(a: int, b: int) -> int { return a - b + a - b }\n"
+                           "fn inone(a: int, b: int) -> int { return a * b / a % b }\n"
+                           "fn ig(a: int) -> int { return gi + a - gi }\n"
+                           "fn cell(a: int) -> int {\n    var n = 1\n    let f = fn() -> int { return n }\n"
+                           "    return a + n\n}\n"
+                           "fn loop(n: int, s: int) {\n    for i in 0..n { print(s - i) }\n}\n");
+    CODE(m, "ia", "LOAD 0; IADDL 1; RETV");
+    CODE(m, "isb", "LOAD 0; ISUBL 1; RETV");
+    CODE(m, "ic", "IIMM 7; ISUBL 0; RETV");
+    CODE(m, "iimm", "LOAD 0; IADDI 7; RETV");
+    CODE(m, "ichain", "LOAD 0; ISUBL 1; IADDL 0; ISUBL 1; RETV");
+    CODE(m, "inone", "LOAD2 0 1; IMUL; LOAD 0; IDIV; LOAD 1; IMOD; RETV");
+    CODE(m, "ig", "GLOAD 0; IADDL 0; GLOAD 0; ISUB; RETV");
+    CODE(m, "cell", "IIMM 1; CELL; STORE 2; LOAD 2; CLOSURE 10 1; STORE 3; LOAD2 0 2; CGET; IADD; RETV");
+    /* The range loop's variable (slot 3; slot 2 holds the end) is an int local too. */
+    CODE(m, "loop", "IIMM 0; STORE 3; LOAD 0; STORE 2; LOAD2 3 2; JIGE @13; LOAD 1; ISUBL 3; TOSTR I; "
+                    "CALLN print(S)V; IINC 3 1; LOAD2 3 2; JILT @6; RET");
+    cr_expect_eq(find_fn(m, "ia")->max_stack, 1);
+    cr_expect_eq(find_fn(m, "ic")->max_stack, 1);
+    done(&f);
+}
+
+/* LOAD h; FADD .. FDIV -> FADDL .. FDIVL h for a float local h. An int local converted with
+ * I2F between them is not a float local; FMOD has no fused form; a global is no local; a
+ * float local that was assigned an int is one. */
+Test(codegen, superinstructions_float_locals)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "var gf = 1.5\n"
+                           "fn fa(x: float, y: float) -> float { return x + y }\n"
+                           "fn fs(x: float, y: float) -> float { return x - y }\n"
+                           "fn fm(x: float, y: float) -> float { return x * y }\n"
+                           "fn fd(x: float, y: float) -> float { return x / y }\n"
+                           "fn fk(x: float) -> float { return 1.0 / x - x * 2.0 }\n"
+                           "fn fnone(x: float, y: float) -> float { return x % y }\n"
+                           "fn fmix(x: float, i: int) -> float { return (x + i) * (i * x) - x / i + (i - x) }\n"
+                           "fn fg(x: float) -> float { return gf * x + x * gf }\n"
+                           "fn fconv(x: float, i: int) -> float {\n    let z: float = i\n    return x + z\n}\n"
+                           "fn fchain(x: float, y: float) -> float { return x / y * y - x + y }\n");
+    CODE(m, "fa", "LOAD 0; FADDL 1; RETV");
+    CODE(m, "fs", "LOAD 0; FSUBL 1; RETV");
+    CODE(m, "fm", "LOAD 0; FMULL 1; RETV");
+    CODE(m, "fd", "LOAD 0; FDIVL 1; RETV");
+    CODE(m, "fk", "KFLT 1; FDIVL 0; LOAD 0; KFLT 2; FMUL; FSUB; RETV");
+    CODE(m, "fnone", "LOAD2 0 1; FMOD; RETV");
+    CODE(m, "fmix", "LOAD2 0 1; I2F; FADD; LOAD 1; I2F; FMULL 0; FMUL; LOAD2 0 1; I2F; FDIV; FSUB; "
+                    "LOAD 1; I2F; FSUBL 0; FADD; RETV");
+    CODE(m, "fg", "GLOAD 0; FMULL 0; LOAD 0; GLOAD 0; FMUL; FADD; RETV");
+    CODE(m, "fconv", "LOAD 1; I2F; STORE 2; LOAD 0; FADDL 2; RETV");
+    CODE(m, "fchain", "LOAD 0; FDIVL 1; FMULL 1; FSUBL 0; FADDL 1; RETV");
+    cr_expect_eq(find_fn(m, "fa")->max_stack, 1);
+    cr_expect_eq(find_fn(m, "fmix")->max_stack, 3);
+    done(&f);
+}
+
+/* `x == null` and `x != null` as conditions: NULL; REQ / RNE; JT / JF -> JNULL / JNNULL,
+ * whatever the reference type, in if, else-if, &&, ||, ! and at a while's both tests. Not
+ * for `null == x` (the NULL is not the last operand), not for two references, not where the
+ * bool is a value. */
+Test(codegen, superinstructions_null_jumps)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "class P { next: P }\n"
+                           "fn c(x: P, s: str, l: [int], a: any) {\n"
+                           "    if x == null { print(1) }\n"
+                           "    if x != null { print(2) }\n"
+                           "    if s == null { print(3) } else if l != null { print(4) } else { print(5) }\n"
+                           "    if a != null && x == null { print(6) }\n"
+                           "    if !(a == null) || s != null { print(7) }\n"
+                           "}\n"
+                           "fn w(x: P) -> int {\n    var n = 0\n    var p = x\n"
+                           "    while p != null {\n        n += 1\n        p = p.next\n    }\n    return n\n}\n"
+                           "fn early(x: P) -> int {\n    if x == null { return 0 }\n    return 1\n}\n"
+                           "fn not_fused(x: P, y: P) -> bool {\n"
+                           "    if null == x { print(1) }\n"
+                           "    if x == y { print(2) }\n"
+                           "    let b = x == null\n"
+                           "    print(x != null)\n"
+                           "    return x == null\n}\n");
+    CODE(m, "c", "LOAD 0; JNNULL @5; IIMM 1; TOSTR I; CALLN print(S)V; "
+                 "LOAD 0; JNULL @10; IIMM 2; TOSTR I; CALLN print(S)V; "
+                 "LOAD 1; JNNULL @16; IIMM 3; TOSTR I; CALLN print(S)V; JMP @25; "
+                 "LOAD 2; JNULL @22; IIMM 4; TOSTR I; CALLN print(S)V; JMP @25; "
+                 "IIMM 5; TOSTR I; CALLN print(S)V; "
+                 "LOAD 3; JNULL @32; LOAD 0; JNNULL @32; IIMM 6; TOSTR I; CALLN print(S)V; "
+                 "LOAD 3; JNNULL @36; LOAD 1; JNULL @39; IIMM 7; TOSTR I; CALLN print(S)V; RET");
+    CODE(m, "w", "IIMM 0; STORE 1; LOAD 0; STORE 2; LOAD 2; JNULL @11; IINC 1 1; LOADF 2 Lt.P;.next:Lt.P;; "
+                 "STORE 2; LOAD 2; JNNULL @6; LOAD 1; RETV");
+    CODE(m, "early", "LOAD 0; JNNULL @4; IIMM 0; RETV; IIMM 1; RETV");
+    CODE(m, "not_fused", "NULL Lt.P;; LOAD 0; REQ; JF @7; IIMM 1; TOSTR I; CALLN print(S)V; "
+                         "LOAD2 0 1; REQ; JF @13; IIMM 2; TOSTR I; CALLN print(S)V; "
+                         "LOAD 0; NULL Lt.P;; REQ; STORE 2; "
+                         "LOAD 0; NULL Lt.P;; RNE; TOSTR Z; CALLN print(S)V; "
+                         "LOAD 0; NULL Lt.P;; REQ; RETV");
+    cr_expect_eq(find_fn(m, "early")->max_stack, 1);
+    done(&f);
+}
+
+/* ---- superinstructions on locals: three locals, bool locals, immediates, field updates ----- */
+
+/* LOAD a; IADDL b; STORE d -> IADD3 d a b, and ISUB3, FADD3 .. FDIV3 the same, from `c = a + b`
+ * and `c += b` (LOAD c; IADDL b; STORE c). The operands keep their order (b - a is ISUB3 d b a)
+ * and d may be a or b, or both (`c = c + c`). IMUL has no three-local form. A fused
+ * statement leaves nothing on the operand stack: a function made only of them needs none. */
+Test(codegen, superinstructions_three_locals)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "fn iadd(a: int, b: int) -> int {\n"
+                           "    var c = a + b\n    c = b + a\n    c += b\n    c = c + a\n    c = a + c\n"
+                           "    c = c + c\n    c = c * c\n    return c\n}\n"
+                           "fn isub(a: int, b: int) -> int {\n"
+                           "    var c = a - b\n    c = b - a\n    c -= b\n    c = c - a\n    c = a - c\n"
+                           "    c = c - c\n    return c\n}\n"
+                           "fn fops(x: float, y: float) -> float {\n"
+                           "    var z = x + y\n    z = x - y\n    z = y - x\n    z = x * y\n    z = x / y\n"
+                           "    z = y / x\n    z += x\n    z -= y\n    z *= x\n    z /= y\n    z = z * z\n"
+                           "    z = x - z\n    z = z / z\n    return z\n}\n"
+                           "fn only(a: int, b: int, x: float, y: float) {\n"
+                           "    var c = a - b\n    var z = y / x\n}\n");
+    CODE(m, "iadd", "IADD3 2 0 1; IADD3 2 1 0; IADD3 2 2 1; IADD3 2 2 0; IADD3 2 0 2; IADD3 2 2 2; "
+                    "LOAD2 2 2; IMUL; STORE 2; LOAD 2; RETV");
+    CODE(m, "isub", "ISUB3 2 0 1; ISUB3 2 1 0; ISUB3 2 2 1; ISUB3 2 2 0; ISUB3 2 0 2; ISUB3 2 2 2; "
+                    "LOAD 2; RETV");
+    CODE(m, "fops", "FADD3 2 0 1; FSUB3 2 0 1; FSUB3 2 1 0; FMUL3 2 0 1; FDIV3 2 0 1; FDIV3 2 1 0; "
+                    "FADD3 2 2 0; FSUB3 2 2 1; FMUL3 2 2 0; FDIV3 2 2 1; FMUL3 2 2 2; FSUB3 2 0 2; "
+                    "FDIV3 2 2 2; LOAD 2; RETV");
+    CODE(m, "only", "ISUB3 4 0 1; FDIV3 5 3 2; RET");
+    cr_expect_eq(find_fn(m, "iadd")->max_stack, 2);
+    cr_expect_eq(find_fn(m, "isub")->max_stack, 1);
+    cr_expect_eq(find_fn(m, "fops")->max_stack, 1);
+    cr_expect_eq(find_fn(m, "only")->max_stack, 0);
+    done(&f);
+}
+
+/* The three-local forms only where d, a and b are all locals of exactly the operation's type:
+ * not into a float local from int locals (the sum is an IADDL then I2F), not for mixed int
+ * and float operands (I2F in between), not into an any local (BOXI), a global (GSTORE), a
+ * field (SETF) or a captured var (CSET), not from a global, a field, a cell (CGET) or an
+ * immediate on the left; `k = k + 1` stays IINC, `k = j + 1` an IADDI. */
+Test(codegen, superinstructions_three_locals_need_one_type)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "var gi = 1\nvar gf = 1.5\n"
+                           "class P {\n    n: int\n    f: float\n}\n"
+                           "fn mixed(i: int, j: int, x: float, p: P) -> float {\n"
+                           "    var z = 0.0\n    z = i + j\n    z = x + i\n    z = i + x\n    z = i - j\n"
+                           "    var a: any = i + j\n    gi = i + j\n    gf = x * x\n    p.n = i + j\n"
+                           "    p.f = x / x\n    var k = i * j\n    k = gi + j\n    k = 1 + j\n    k = j + 1\n"
+                           "    k = k + 1\n    k = p.n + j\n    k = i - 1\n    return z\n}\n"
+                           "fn cells(i: int, j: int) -> int {\n    var n = 0\n"
+                           "    let f = fn() -> int { return n }\n    n = i + j\n    var k = n - i\n"
+                           "    return k\n}\n");
+    CODE(m, "mixed", "KFLT 0; STORE 4; LOAD 0; IADDL 1; I2F; STORE 4; LOAD2 2 0; I2F; FADD; STORE 4; "
+                     "LOAD 0; I2F; FADDL 2; STORE 4; LOAD 0; ISUBL 1; I2F; STORE 4; "
+                     "LOAD 0; IADDL 1; BOXI; STORE 5; LOAD 0; IADDL 1; GSTORE 0; LOAD 2; FMULL 2; GSTORE 1; "
+                     "LOAD2 3 0; IADDL 1; SETF Lt.P;.n:I; LOAD2 3 2; FDIVL 2; SETF Lt.P;.f:F; "
+                     "LOAD2 0 1; IMUL; STORE 6; GLOAD 0; IADDL 1; STORE 6; IIMM 1; IADDL 1; STORE 6; "
+                     "LOAD 1; IADDI 1; STORE 6; IINC 6 1; LOADF 3 Lt.P;.n:I; IADDL 1; STORE 6; "
+                     "LOAD 0; IADDI -1; STORE 6; LOAD 4; RETV");
+    CODE(m, "cells", "IIMM 0; CELL; STORE 3; LOAD 3; CLOSURE 4 1; STORE 4; LOAD2 3 0; IADDL 1; CSET; "
+                     "LOAD 3; CGET; ISUBL 0; STORE 5; LOAD 5; RETV");
+    done(&f);
+}
+
+/* A jump back to the start of a fused sequence still runs it: the range loop's body starts
+ * with `acc = acc + i`, which the loop's back edge (JILT) targets, and it fuses whole. */
+Test(codegen, superinstructions_three_locals_at_a_label)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "fn loop(n: int, s: int) -> int {\n    var acc = 0\n"
+                           "    for i in 0..n {\n        acc = acc + i\n        acc -= s\n    }\n"
+                           "    return acc\n}\n");
+    CODE(m, "loop", "IIMM 0; STORE 2; IIMM 0; STORE 4; LOAD 0; STORE 3; LOAD2 4 3; JIGE @13; "
+                    "IADD3 2 2 4; ISUB3 2 2 1; IINC 4 1; LOAD2 4 3; JILT @8; LOAD 2; RETV");
+    done(&f);
+}
+
+/* LOAD h; JT / JF -> JTL / JFL h for a bool local h (a parameter or a var): in if, `!`,
+ * else-if, && and ||, and at both tests of a while, whose `continue` lands on the JFL. A
+ * bool global, a bool field and a captured bool (a cell, read through CGET) are no bool
+ * local: GLOAD / LOADF / CGET then JF. Not where the bool is a value (`a && b` stored: its
+ * DUP; JF stays), nor after a comparison of bools (ZEQ). */
+Test(codegen, superinstructions_bool_local_jumps)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "var gb = true\n"
+                           "class P {\n    b: bool\n}\n"
+                           "fn k(n: int) { print(n) }\n"
+                           "fn bools(flag: bool, other: bool, p: P) {\n"
+                           "    if flag { k(1) }\n"
+                           "    if !flag { k(2) }\n"
+                           "    if flag { k(3) } else if other { k(4) } else { k(5) }\n"
+                           "    if flag && other { k(6) }\n"
+                           "    if flag || other { k(7) }\n"
+                           "    if gb { k(8) }\n"
+                           "    if p.b { k(9) }\n"
+                           "    let v = flag && other\n"
+                           "    if v == flag { k(10) }\n"
+                           "}\n"
+                           "fn loops(n: int) -> int {\n    var done = false\n    var i = 0\n"
+                           "    while !done {\n        i += 1\n        if i < n { continue }\n"
+                           "        done = true\n    }\n    return i\n}\n"
+                           "fn spin(f: bool) {\n    while f { }\n}\n"
+                           "fn cell(flag: bool) {\n    var c = flag\n    let f = fn() -> bool { return c }\n"
+                           "    if c { k(1) }\n}\n");
+    CODE(m, "bools", "JFL 0 @3; IIMM 1; CALL 1; JTL 0 @6; IIMM 2; CALL 1; "
+                     "JFL 0 @10; IIMM 3; CALL 1; JMP @16; JFL 1 @14; IIMM 4; CALL 1; JMP @16; IIMM 5; CALL 1; "
+                     "JFL 0 @20; JFL 1 @20; IIMM 6; CALL 1; JTL 0 @22; JFL 1 @24; IIMM 7; CALL 1; "
+                     "GLOAD 0; JF @28; IIMM 8; CALL 1; LOADF 2 Lt.P;.b:Z; JF @32; IIMM 9; CALL 1; "
+                     "LOAD 0; DUP; JF @37; POP; LOAD 1; STORE 3; LOAD2 3 0; ZEQ; JF @43; IIMM 10; CALL 1; RET");
+    CODE(m, "loops", "FALSE; STORE 1; IIMM 0; STORE 2; JTL 1 @11; IINC 2 1; LOAD2 2 0; JILT @10; TRUE; "
+                     "STORE 1; JFL 1 @5; LOAD 2; RETV");
+    CODE(m, "spin", "JFL 0 @2; JTL 0 @1; RET");
+    CODE(m, "cell", "LOAD 0; CELL; STORE 2; LOAD 2; CLOSURE 7 1; STORE 3; LOAD 2; CGET; JF @11; IIMM 1; "
+                    "CALL 1; RET");
+    cr_expect_eq(find_fn(m, "spin")->max_stack, 0);
+    cr_expect_eq(find_fn(m, "loops")->max_stack, 2);
+    done(&f);
+}
+
+/* IIMM c; JIEQ .. JIGE -> JIEQI c .. JIGEI c: each comparison with a constant on the right, as
+ * an if (JF: the inverse comparison jumps to the else) and negated (JT: the comparison
+ * itself), in || and at both tests of a while. The IIMM's operand is gone: one slot less. */
+Test(codegen, superinstructions_immediate_jumps)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "fn k(n: int) { print(n) }\n"
+                           "fn jf(x: int) {\n"
+                           "    if x == 1 { k(1) }\n    if x != 2 { k(2) }\n    if x < 3 { k(3) }\n"
+                           "    if x <= 4 { k(4) }\n    if x > 5 { k(5) }\n    if x >= 6 { k(6) }\n}\n"
+                           "fn jt(x: int) {\n"
+                           "    if !(x == 1) { k(1) }\n    if !(x != 2) { k(2) }\n    if !(x < 3) { k(3) }\n"
+                           "    if !(x <= 4) { k(4) }\n    if !(x > 5) { k(5) }\n    if !(x >= 6) { k(6) }\n}\n"
+                           "fn jor(x: int, y: int) {\n    if x < 0 || y > 9 { k(1) }\n}\n"
+                           "fn w(n: int) -> int {\n    var i = n\n    while i >= 0 { i -= 2 }\n    return i\n}\n");
+    CODE(m, "jf", "LOAD 0; JINEI 1 @4; IIMM 1; CALL 1; LOAD 0; JIEQI 2 @8; IIMM 2; CALL 1; "
+                  "LOAD 0; JIGEI 3 @12; IIMM 3; CALL 1; LOAD 0; JIGTI 4 @16; IIMM 4; CALL 1; "
+                  "LOAD 0; JILEI 5 @20; IIMM 5; CALL 1; LOAD 0; JILTI 6 @24; IIMM 6; CALL 1; RET");
+    CODE(m, "jt", "LOAD 0; JIEQI 1 @4; IIMM 1; CALL 1; LOAD 0; JINEI 2 @8; IIMM 2; CALL 1; "
+                  "LOAD 0; JILTI 3 @12; IIMM 3; CALL 1; LOAD 0; JILEI 4 @16; IIMM 4; CALL 1; "
+                  "LOAD 0; JIGTI 5 @20; IIMM 5; CALL 1; LOAD 0; JIGEI 6 @24; IIMM 6; CALL 1; RET");
+    CODE(m, "jor", "LOAD 0; JILTI 0 @4; LOAD 1; JILEI 9 @6; IIMM 1; CALL 1; RET");
+    CODE(m, "w", "LOAD 0; STORE 1; LOAD 1; JILTI 0 @7; IINC 1 -2; LOAD 1; JIGEI 0 @4; LOAD 1; RETV");
+    cr_expect_eq(find_fn(m, "jf")->max_stack, 1);
+    cr_expect_eq(find_fn(m, "w")->max_stack, 1);
+    done(&f);
+}
+
+/* The immediate is any i32: negative, 0, INT32_MIN and INT32_MAX fuse; one past either end is
+ * a KINT, which stays a JIxx on two operands. A constant on the left (`3 < x`, `3 == x`) is
+ * not the top of the stack: IIMM; LOAD; JIxx, unfused. Neither are two locals, a float
+ * comparison (the int 10 against a float is a KFLT), nor a comparison kept as a value;
+ * `x + 1 < 10` is IADDI then JIGEI. */
+Test(codegen, superinstructions_immediate_jump_edges)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "fn k(n: int) { print(n) }\n"
+                           "fn edges(x: int) {\n"
+                           "    if x == -5 { k(1) }\n    if x < -2147483648 { k(2) }\n"
+                           "    if x > 2147483647 { k(3) }\n    if x < 2147483648 { k(4) }\n"
+                           "    if x >= -2147483649 { k(5) }\n    if x == 0 { k(6) }\n}\n"
+                           "fn left(x: int, y: int, f: float) {\n"
+                           "    if 3 < x { k(1) }\n    if 3 == x { k(2) }\n    if x < y { k(3) }\n"
+                           "    if x + 1 < 10 { k(4) }\n    if f < 10.0 { k(5) }\n    if f < 10 { k(6) }\n"
+                           "    let b = x < 10\n}\n");
+    CODE(m, "edges", "LOAD 0; JINEI -5 @4; IIMM 1; CALL 1; LOAD 0; JIGEI -2147483648 @8; IIMM 2; CALL 1; "
+                     "LOAD 0; JILEI 2147483647 @12; IIMM 3; CALL 1; LOAD 0; KINT 2147483648; JIGE @17; IIMM 4; "
+                     "CALL 1; LOAD 0; KINT -2147483649; JILT @22; IIMM 5; CALL 1; LOAD 0; JINEI 0 @26; IIMM 6; "
+                     "CALL 1; RET");
+    CODE(m, "left", "IIMM 3; LOAD 0; JIGE @5; IIMM 1; CALL 1; IIMM 3; LOAD 0; JINE @10; IIMM 2; CALL 1; "
+                    "LOAD2 0 1; JIGE @14; IIMM 3; CALL 1; LOAD 0; IADDI 1; JIGEI 10 @19; IIMM 4; CALL 1; "
+                    "LOAD 2; KFLT 10; FLT; JF @25; IIMM 5; CALL 1; LOAD 2; KFLT 10; FLT; JF @31; IIMM 6; "
+                    "CALL 1; LOAD 0; IIMM 10; ILT; STORE 3; RET");
+    done(&f);
+}
+
+/* `o.f op= x` with o a local: LOAD h; DUP; GETF k -> LOAD h; LOADF h k, the copy read from
+ * the local again: `self.count += 1` in a method, another local, a float, a str (SCAT), the
+ * field itself on the right, and the spelled-out `o.count = o.count + 1` alike. Not when the
+ * object is a field of a field, a call's result, a global, a list element or a captured var:
+ * those keep DUP; GETF. */
+Test(codegen, superinstructions_compound_field)
+{
+    fx f = {0};
+    bc_module *m = gen(&f, "class C {\n    count: int\n    x: float\n    s: str\n    next: C\n"
+                           "    fn bump() { self.count += 1 }\n    fn add(k: int) { self.count += k }\n}\n"
+                           "var gc = C()\n"
+                           "fn mk() -> C { return C() }\n"
+                           "fn others(o: C, d: float, k: int) {\n    let q = o\n    q.count += 1\n"
+                           "    o.x -= d\n    o.s += \"x\"\n    o.count *= k\n    o.count += o.count\n"
+                           "    o.count = o.count + 1\n}\n"
+                           "fn not_fused(o: C, xs: [C]) {\n    o.next.count += 1\n    mk().count += 1\n"
+                           "    gc.count += 1\n    xs[0].count += 1\n    var c = o\n"
+                           "    let f = fn() -> C { return c }\n    c.count += 1\n}\n");
+    CODE(m, "C.bump", "LOAD 0; LOADF 0 Lt.C;.count:I; IADDI 1; SETF Lt.C;.count:I; RET");
+    CODE(m, "C.add", "LOAD 0; LOADF 0 Lt.C;.count:I; IADDL 1; SETF Lt.C;.count:I; RET");
+    CODE(m, "others", "LOAD 0; STORE 3; LOAD 3; LOADF 3 Lt.C;.count:I; IADDI 1; SETF Lt.C;.count:I; "
+                      "LOAD 0; LOADF 0 Lt.C;.x:F; FSUBL 1; SETF Lt.C;.x:F; "
+                      "LOAD 0; LOADF 0 Lt.C;.s:S; KSTR \"x\"; SCAT; SETF Lt.C;.s:S; "
+                      "LOAD 0; LOADF 0 Lt.C;.count:I; LOAD 2; IMUL; SETF Lt.C;.count:I; "
+                      "LOAD 0; LOADF 0 Lt.C;.count:I; LOADF 0 Lt.C;.count:I; IADD; SETF Lt.C;.count:I; "
+                      "LOAD 0; LOADF 0 Lt.C;.count:I; IADDI 1; SETF Lt.C;.count:I; RET");
+    CODE(m, "not_fused", "LOADF 0 Lt.C;.next:Lt.C;; DUP; GETF Lt.C;.count:I; IADDI 1; SETF Lt.C;.count:I; "
+                         "CALL 1; DUP; GETF Lt.C;.count:I; IADDI 1; SETF Lt.C;.count:I; "
+                         "GLOAD 0; DUP; GETF Lt.C;.count:I; IADDI 1; SETF Lt.C;.count:I; "
+                         "LOAD 1; IIMM 0; LGET; DUP; GETF Lt.C;.count:I; IADDI 1; SETF Lt.C;.count:I; "
+                         "LOAD 0; CELL; STORE 3; LOAD 3; CLOSURE 7 1; STORE 4; "
+                         "LOAD 3; CGET; DUP; GETF Lt.C;.count:I; IADDI 1; SETF Lt.C;.count:I; RET");
+    cr_expect_eq(find_fn(m, "C.bump")->max_stack, 2);
+    cr_expect_eq(find_fn(m, "others")->max_stack, 3);
     done(&f);
 }

@@ -721,6 +721,573 @@ Test(verify, fused_instructions)
     rejects(fn1("()V", "", 2, c), "verify: module t, function f, at 10 (JIEQ): jump target 110 is outside the function");
 }
 
+/* The superinstructions on locals: LOAD2 pushes two locals, both in range, in order; IADDL
+ * ISUBL read an int local and FADDL..FDIVL a float local, each onto a top of that same type
+ * (the local is read as exactly the type computed on: no int converts to float here). */
+Test(verify, fused_local_instructions)
+{
+    /* f(a: int, b: int, x: float) -> float */
+    code *c = fresh();
+    E(c, OP_LOAD2, 0, 1);
+    E(c, OP_IADD);
+    E(c, OP_ISUBL, 1);
+    E(c, OP_IADDL, 0);
+    E(c, OP_I2F);
+    E(c, OP_FADDL, 2);
+    E(c, OP_FSUBL, 2);
+    E(c, OP_FMULL, 2);
+    E(c, OP_FDIVL, 2);
+    E(c, OP_LOAD2, 2, 2);
+    E(c, OP_FADD);
+    E(c, OP_FADD);
+    E(c, OP_LOAD2, 2, 0); /* (float, int): the second local is on top */
+    E(c, OP_I2F);
+    E(c, OP_FSUB);
+    E(c, OP_FADD);
+    E(c, OP_RETV);
+    ok(fn1("(IIF)F", "I I F", 3, c));
+
+    c = fresh();
+    E(c, OP_LOAD2, 0, 2);
+    E(c, OP_I2F);
+    E(c, OP_RET);
+    rejects(fn1("(IIF)V", "I I F", 2, c), "verify: module t, function f, at 5 (I2F): expected int, found float");
+    c = fresh();
+    E(c, OP_LOAD2, 0, 1);
+    E(c, OP_POP);
+    E(c, OP_POP);
+    E(c, OP_RET);
+    rejects(fn1("(I)V", "I", 2, c), "verify: module t, function f, at 0 (LOAD2): local 1 out of range (function has 1 locals)");
+    c = fresh();
+    E(c, OP_LOAD2, 4, 0);
+    E(c, OP_POP);
+    E(c, OP_POP);
+    E(c, OP_RET);
+    rejects(fn1("(I)V", "I", 2, c), "verify: module t, function f, at 0 (LOAD2): local 4 out of range (function has 1 locals)");
+    c = fresh();
+    E(c, OP_LOAD2, 0, 0);
+    E(c, OP_IADD);
+    E(c, OP_RETV);
+    rejects(fn1("(I)I", "I", 1, c), "verify: module t, function f, at 0 (LOAD2): stack overflow: depth 2 exceeds max_stack 1");
+
+    /* The local of the wrong type: an int for the float forms, a float for the int forms. */
+    static const int fops[] = {OP_FADDL, OP_FSUBL, OP_FMULL, OP_FDIVL}, iops[] = {OP_IADDL, OP_ISUBL};
+    for (size_t i = 0; i < sizeof fops / sizeof *fops; i++) {
+        c = fresh();
+        E(c, OP_LOAD, 1);
+        E(c, fops[i], 0);
+        E(c, OP_RETV);
+        char want[200];
+        snprintf(want, sizeof want, "verify: module t, function f, at 3 (%s): local 0: expected float, found int",
+                 bc_ops[fops[i]].name);
+        rejects(fn1("(IF)F", "I F", 1, c), want);
+    }
+    for (size_t i = 0; i < sizeof iops / sizeof *iops; i++) {
+        c = fresh();
+        E(c, OP_LOAD, 0);
+        E(c, iops[i], 1);
+        E(c, OP_RETV);
+        char want[200];
+        snprintf(want, sizeof want, "verify: module t, function f, at 3 (%s): local 1: expected int, found float",
+                 bc_ops[iops[i]].name);
+        rejects(fn1("(IF)I", "I F", 1, c), want);
+    }
+    c = fresh();
+    E(c, OP_LOAD, 1);
+    E(c, OP_IADDL, 0);
+    E(c, OP_RETV);
+    rejects(fn1("([IF)I", "[I F", 1, c), "verify: module t, function f, at 3 (IADDL): local 0: expected int, found [int]");
+
+    /* The top of the wrong type, the local right. */
+    c = fresh();
+    E(c, OP_LOAD, 1);
+    E(c, OP_IADDL, 0);
+    E(c, OP_RETV);
+    rejects(fn1("(IF)I", "I F", 1, c), "verify: module t, function f, at 3 (IADDL): expected int, found float");
+    c = fresh();
+    E(c, OP_LOAD, 0);
+    E(c, OP_FDIVL, 1);
+    E(c, OP_RETV);
+    rejects(fn1("(IF)F", "I F", 1, c), "verify: module t, function f, at 3 (FDIVL): expected float, found int");
+    c = fresh();
+    E(c, OP_LOAD, 1);
+    E(c, OP_FMULL, 1);
+    E(c, OP_RETV);
+    rejects(fn1("(IF)I", "I F", 1, c), "verify: module t, function f, at 6 (RETV): result: expected int, found float");
+    c = fresh();
+    E(c, OP_ISUBL, 0);
+    E(c, OP_RETV);
+    rejects(fn1("(I)I", "I", 1, c), "verify: module t, function f, at 0 (ISUBL): stack underflow: needs 1 value, has 0");
+    c = fresh();
+    E(c, OP_LOAD, 0);
+    E(c, OP_FADDL, 7);
+    E(c, OP_RETV);
+    rejects(fn1("(F)F", "F", 1, c), "verify: module t, function f, at 3 (FADDL): local 7 out of range (function has 1 locals)");
+}
+
+/* JNULL / JNNULL pop one reference of any reference type and flow to both successors with
+ * the stack after the pop. */
+Test(verify, null_jumps)
+{
+    /* f(s: str, l: [int], a: any): the jumps carry the empty stack, so RET is fine at both ends. */
+    mb *b = with_main();
+    code *c = fresh();
+    E(c, OP_LOAD, 0);
+    uint32_t j1 = E(c, OP_JNULL, 0);
+    E(c, OP_LOAD, 1);
+    uint32_t j2 = E(c, OP_JNNULL, 0);
+    patch(c, j1, c->n);
+    patch(c, j2, c->n);
+    E(c, OP_LOAD, 2);
+    uint32_t j3 = E(c, OP_JNNULL, 0);
+    E(c, OP_NULL, ktype(b, "[S"));
+    uint32_t j4 = E(c, OP_JNULL, 0);
+    E(c, OP_RET);
+    patch(c, j3, c->n);
+    patch(c, j4, c->n);
+    E(c, OP_RET);
+    add_fn(b, "f", "(S[IA)V", "S [I A", 1, c);
+    ok(b);
+
+    /* The target's stack map holds what stays below the popped reference. */
+    b = with_main();
+    c = fresh();
+    E(c, OP_KSTR, kstr(b, "s"));
+    E(c, OP_IIMM, 1);
+    E(c, OP_LOAD, 0);
+    uint32_t j = E(c, OP_JNNULL, 0);
+    E(c, OP_POP);
+    E(c, OP_POP);
+    E(c, OP_RET);
+    uint32_t target = c->n;
+    patch(c, j, target);
+    E(c, OP_POP);
+    E(c, OP_POP);
+    E(c, OP_RET);
+    uint16_t fi = add_fn(b, "f", "(S)V", "S", 3, c);
+    vm_stackmap sm;
+    cr_assert_eq(verify_stack_map(b->m, fi, &sm), 0);
+    cr_expect_eq(sm.words[sm.at[j]], 3);
+    cr_expect_eq(sm.words[sm.at[j] + 1], 5); /* slots 0 and 2 are references */
+    cr_expect_eq(sm.words[sm.at[j + 5]], 2);
+    cr_expect_eq(sm.words[sm.at[target]], 2);
+    cr_expect_eq(sm.words[sm.at[target] + 1], 1);
+    vm_stackmap_free(&sm);
+    ok(b);
+
+    static const struct {
+        const char *desc, *local, *want;
+    } notref[] = {
+        {"(I)V", "I", "expected a reference, found int"},
+        {"(F)V", "F", "expected a reference, found float"},
+        {"(Z)V", "Z", "expected a reference, found bool"},
+    };
+    for (size_t i = 0; i < sizeof notref / sizeof *notref; i++) {
+        for (int op = OP_JNULL; op <= OP_JNNULL; op++) {
+            c = fresh();
+            E(c, OP_LOAD, 0);
+            j = E(c, op, 0);
+            patch(c, j, c->n);
+            E(c, OP_RET);
+            char want[200];
+            snprintf(want, sizeof want, "verify: module t, function f, at 3 (%s): %s", bc_ops[op].name, notref[i].want);
+            rejects(fn1(notref[i].desc, notref[i].local, 1, c), want);
+        }
+    }
+    c = fresh();
+    j = E(c, OP_JNULL, 0);
+    patch(c, j, c->n);
+    E(c, OP_RET);
+    rejects(fn1("()V", "", 1, c), "verify: module t, function f, at 0 (JNULL): stack underflow: needs 1 value, has 0");
+    c = fresh();
+    E(c, OP_LOAD, 0);
+    j = E(c, OP_JNULL, 0);
+    patch(c, j, 1); /* the LOAD's operand */
+    E(c, OP_RET);
+    rejects(fn1("(S)V", "S", 1, c), "verify: module t, function f, at 3 (JNULL): jump target 1 is not an instruction start");
+    c = fresh();
+    E(c, OP_LOAD, 0);
+    j = E(c, OP_JNNULL, 0);
+    patch(c, j, c->n + 2); /* inside the IIMM below */
+    E(c, OP_IIMM, 0);
+    E(c, OP_POP);
+    E(c, OP_RET);
+    rejects(fn1("(S)V", "S", 1, c), "verify: module t, function f, at 3 (JNNULL): jump target 10 is not an instruction start");
+    c = fresh();
+    E(c, OP_LOAD, 0);
+    E(c, OP_JNNULL, 100);
+    E(c, OP_RET);
+    rejects(fn1("(S)V", "S", 1, c), "verify: module t, function f, at 3 (JNNULL): jump target 103 is outside the function");
+    c = fresh();
+    E(c, OP_LOAD, 0);
+    j = E(c, OP_JNULL, 0);
+    patch(c, j, 0);
+    rejects(fn1("(S)V", "S", 1, c), "verify: module t, function f, at 3 (JNULL): code falls off the end");
+    /* Falling through with one more value than the jump carries. */
+    c = fresh();
+    E(c, OP_LOAD, 0);
+    j = E(c, OP_JNULL, 0);
+    E(c, OP_IIMM, 1);
+    patch(c, j, c->n);
+    E(c, OP_RET);
+    rejects(fn1("(S)V", "S", 1, c), "verify: module t, function f, at 13 (RET): stack mismatch at join: *");
+}
+
+/* IADD3 ISUB3 FADD3..FDIV3 d a b: all three locals in range and of exactly the operation's
+ * type (int for the int forms, float for the float ones), whichever position is wrong; they
+ * neither pop nor push, so values below stay as they are. */
+Test(verify, three_local_instructions)
+{
+    /* f(a: int, b: int, x: float, y: float) with locals 4 (int) and 5 (float). */
+    code *c = fresh();
+    E(c, OP_IADD3, 4, 0, 1);
+    E(c, OP_ISUB3, 4, 4, 1);
+    E(c, OP_ISUB3, 0, 1, 4); /* a parameter may be written */
+    E(c, OP_IADD3, 1, 1, 1);
+    E(c, OP_FADD3, 5, 2, 3);
+    E(c, OP_FSUB3, 5, 5, 2);
+    E(c, OP_FMUL3, 5, 3, 5);
+    E(c, OP_FDIV3, 2, 5, 5);
+    E(c, OP_LOAD, 5);
+    E(c, OP_RETV);
+    ok(fn1("(IIFF)F", "I I F F I F", 1, c));
+    /* They need no operand stack at all. */
+    c = fresh();
+    E(c, OP_IADD3, 0, 0, 0);
+    E(c, OP_FDIV3, 1, 1, 1);
+    E(c, OP_RET);
+    ok(fn1("(IF)V", "I F", 0, c));
+
+    /* A str below them is still a reference in the stack map after each. */
+    mb *b = with_main();
+    c = fresh();
+    E(c, OP_KSTR, kstr(b, "s"));
+    uint32_t at1 = E(c, OP_IADD3, 0, 0, 0);
+    uint32_t at2 = E(c, OP_FMUL3, 1, 1, 1);
+    uint32_t at3 = E(c, OP_POP);
+    E(c, OP_RET);
+    uint16_t fi = add_fn(b, "f", "(IF)V", "I F", 1, c);
+    vm_stackmap sm;
+    cr_assert_eq(verify_stack_map(b->m, fi, &sm), 0);
+    cr_expect_eq(sm.words[sm.at[at1]], 1);
+    cr_expect_eq(sm.words[sm.at[at1] + 1], 1);
+    cr_expect_eq(sm.words[sm.at[at2]], 1);
+    cr_expect_eq(sm.words[sm.at[at2] + 1], 1);
+    cr_expect_eq(sm.words[sm.at[at3]], 1);
+    cr_expect_eq(sm.words[sm.at[at3] + 1], 1);
+    vm_stackmap_free(&sm);
+    ok(b);
+
+    /* Each position out of range (the function has 3 locals). */
+    static const int ops[] = {OP_IADD3, OP_ISUB3, OP_FADD3, OP_FSUB3, OP_FMUL3, OP_FDIV3};
+    for (size_t i = 0; i < sizeof ops / sizeof *ops; i++) {
+        int right = i < 2 ? 0 : 1; /* local 0 is an int, 1 a float */
+        for (int pos = 0; pos < 3; pos++) {
+            int l[3] = {right, right, right};
+            l[pos] = 3 + pos * 100;
+            c = fresh();
+            E(c, ops[i], l[0], l[1], l[2]);
+            E(c, OP_RET);
+            char want[200];
+            snprintf(want, sizeof want,
+                     "verify: module t, function f, at 0 (%s): local %d out of range (function has 3 locals)",
+                     bc_ops[ops[i]].name, l[pos]);
+            rejects(fn1("(IFZ)V", "I F Z", 0, c), want);
+        }
+    }
+
+    /* Each position of the wrong type: locals 0 int, 1 float, 2 bool, 3 str, 4 any, 5 a cell. */
+    static const char *const names[] = {"int", "float", "bool", "str", "any", "cell of int"};
+    for (size_t i = 0; i < sizeof ops / sizeof *ops; i++) {
+        int right = i < 2 ? 0 : 1;
+        for (int wrong = 0; wrong < 6; wrong++) {
+            if (wrong == right)
+                continue;
+            for (int pos = 0; pos < 3; pos++) {
+                int l[3] = {right, right, right};
+                l[pos] = wrong;
+                c = fresh();
+                E(c, ops[i], l[0], l[1], l[2]);
+                E(c, OP_RET);
+                char want[200];
+                snprintf(want, sizeof want, "verify: module t, function f, at 0 (%s): local %d: expected %s, found %s",
+                         bc_ops[ops[i]].name, wrong, names[right], names[wrong]);
+                rejects(fn1("(IFZSA)V", "I F Z S A ^I", 0, c), want);
+            }
+        }
+    }
+
+    /* Cut short: the third local runs past the end. */
+    c = fresh();
+    E(c, OP_RET);
+    E(c, OP_IADD3, 0, 0, 0);
+    c->n -= 2;
+    rejects(fn1("(I)V", "I", 0, c), "verify: module t, function f, at 1 (IADD3): operands run past the end of the code (6 bytes)");
+}
+
+/* JTL / JFL h: local h in range and a bool; they pop nothing, so both successors see the
+ * stack they were entered with; the target is an instruction start inside the function. */
+Test(verify, bool_local_jumps)
+{
+    /* f(flag: bool, other: bool) */
+    code *c = fresh();
+    uint32_t j1 = E(c, OP_JTL, 0, 0);
+    uint32_t j2 = E(c, OP_JFL, 1, 0);
+    uint32_t j3 = E(c, OP_JFL, 0, 0);
+    patch(c, j3, j3); /* a loop onto itself */
+    E(c, OP_RET);
+    patch(c, j1, c->n);
+    patch(c, j2, c->n);
+    E(c, OP_RET);
+    ok(fn1("(ZZ)V", "Z Z", 0, c));
+
+    /* The int pushed before the jump is still there at its target and after it. */
+    c = fresh();
+    E(c, OP_IIMM, 7);
+    uint32_t j = E(c, OP_JTL, 0, 0);
+    E(c, OP_RETV);
+    patch(c, j, c->n);
+    E(c, OP_IADDI, 1);
+    E(c, OP_RETV);
+    ok(fn1("(Z)I", "Z", 1, c));
+    for (int op = OP_JTL; op <= OP_JFL; op++) {
+        mb *b = with_main();
+        c = fresh();
+        E(c, OP_KSTR, kstr(b, "s"));
+        E(c, OP_IIMM, 1);
+        j = E(c, op, 0, 0);
+        E(c, OP_POP);
+        E(c, OP_POP);
+        E(c, OP_RET);
+        uint32_t target = c->n;
+        patch(c, j, target);
+        E(c, OP_POP);
+        E(c, OP_POP);
+        E(c, OP_RET);
+        uint16_t fi = add_fn(b, "f", "(Z)V", "Z", 2, c);
+        vm_stackmap sm;
+        cr_assert_eq(verify_stack_map(b->m, fi, &sm), 0);
+        cr_expect_eq(sm.words[sm.at[j]], 2);
+        cr_expect_eq(sm.words[sm.at[j] + 1], 1); /* slot 0, the str */
+        cr_expect_eq(sm.words[sm.at[j + 7]], 2);
+        cr_expect_eq(sm.words[sm.at[j + 7] + 1], 1);
+        cr_assert_neq(sm.at[target], UINT32_MAX, "%s: the target has no state", bc_ops[op].name);
+        cr_expect_eq(sm.words[sm.at[target]], 2);
+        cr_expect_eq(sm.words[sm.at[target] + 1], 1);
+        vm_stackmap_free(&sm);
+        ok(b);
+    }
+
+    static const struct {
+        const char *desc, *locals, *found;
+    } notbool[] = {
+        {"(I)V", "I", "int"},
+        {"(F)V", "F", "float"},
+        {"(S)V", "S", "str"},
+        {"(A)V", "A", "any"},
+        {"([Z)V", "[Z", "[bool]"},
+        {"()V", "^Z", "cell of bool"},
+    };
+    for (size_t i = 0; i < sizeof notbool / sizeof *notbool; i++) {
+        for (int op = OP_JTL; op <= OP_JFL; op++) {
+            c = fresh();
+            j = E(c, op, 0, 0);
+            patch(c, j, c->n);
+            E(c, OP_RET);
+            char want[200];
+            snprintf(want, sizeof want, "verify: module t, function f, at 0 (%s): local 0: expected bool, found %s",
+                     bc_ops[op].name, notbool[i].found);
+            rejects(fn1(notbool[i].desc, notbool[i].locals, 0, c), want);
+        }
+    }
+    c = fresh();
+    j = E(c, OP_JTL, 2, 0);
+    patch(c, j, c->n);
+    E(c, OP_RET);
+    rejects(fn1("(ZZ)V", "Z Z", 0, c), "verify: module t, function f, at 0 (JTL): local 2 out of range (function has 2 locals)");
+    c = fresh();
+    j = E(c, OP_JFL, 0xFFFF, 0);
+    patch(c, j, c->n);
+    E(c, OP_RET);
+    rejects(fn1("(Z)V", "Z", 0, c), "verify: module t, function f, at 0 (JFL): local 65535 out of range (function has 1 locals)");
+    c = fresh();
+    j = E(c, OP_JTL, 0, 0);
+    patch(c, j, 3); /* inside its own operands */
+    E(c, OP_RET);
+    rejects(fn1("(Z)V", "Z", 0, c), "verify: module t, function f, at 0 (JTL): jump target 3 is not an instruction start");
+    c = fresh();
+    E(c, OP_NOP);
+    j = E(c, OP_JFL, 0, 0);
+    patch(c, j, c->n + 1); /* inside the IIMM below */
+    E(c, OP_IIMM, 0);
+    E(c, OP_RETV);
+    rejects(fn1("(Z)I", "Z", 1, c), "verify: module t, function f, at 1 (JFL): jump target 9 is not an instruction start");
+    c = fresh();
+    E(c, OP_JFL, 0, 100);
+    E(c, OP_RET);
+    rejects(fn1("(Z)V", "Z", 0, c), "verify: module t, function f, at 0 (JFL): jump target 100 is outside the function");
+    c = fresh();
+    E(c, OP_NOP);
+    E(c, OP_JTL, 0, -2);
+    E(c, OP_RET);
+    rejects(fn1("(Z)V", "Z", 0, c), "verify: module t, function f, at 1 (JTL): jump target -1 is outside the function");
+    c = fresh();
+    E(c, OP_JTL, 0, 8); /* one past the RET: the end of the code */
+    E(c, OP_RET);
+    rejects(fn1("(Z)V", "Z", 0, c), "verify: module t, function f, at 0 (JTL): jump target 8 is outside the function");
+    c = fresh();
+    E(c, OP_RET);
+    j = E(c, OP_JTL, 0, 0);
+    patch(c, j, 0);
+    rejects(fn1("(Z)V", "Z", 0, c), "verify: module t, function f, at 1 (JTL): code falls off the end");
+    /* The target is entered with what the jump had; falling through with one value less
+     * than that is a mismatch at the join. */
+    c = fresh();
+    E(c, OP_IIMM, 1);
+    j = E(c, OP_JFL, 0, 0);
+    E(c, OP_POP);
+    patch(c, j, c->n);
+    E(c, OP_RET);
+    rejects(fn1("(Z)V", "Z", 1, c), "verify: module t, function f, at 13 (RET): stack mismatch at join: *");
+    /* ... and at the target the value is still there: RET finds it. */
+    c = fresh();
+    E(c, OP_IIMM, 1);
+    j = E(c, OP_JTL, 0, 0);
+    E(c, OP_POP);
+    E(c, OP_RET);
+    patch(c, j, c->n);
+    E(c, OP_RET);
+    rejects(fn1("(Z)V", "Z", 1, c), "verify: module t, function f, at 14 (RET): RET needs an empty stack, found 1 value");
+}
+
+/* JIEQI..JIGEI i: pop one int and flow to both successors with the stack after the pop; a
+ * float, bool or str on top, or an empty stack, is rejected; the target is an instruction
+ * start inside the function. */
+Test(verify, immediate_jumps)
+{
+    static const int ops[] = {OP_JIEQI, OP_JINEI, OP_JILTI, OP_JILEI, OP_JIGTI, OP_JIGEI};
+    code *c = fresh();
+    uint32_t js[6];
+    for (int i = 0; i < 6; i++) {
+        E(c, OP_LOAD, 0);
+        js[i] = E(c, ops[i], i == 0 ? INT32_MIN : i == 1 ? INT32_MAX : -i, 0);
+    }
+    E(c, OP_RET);
+    for (int i = 0; i < 6; i++)
+        patch(c, js[i], c->n);
+    E(c, OP_RET);
+    ok(fn1("(I)V", "I", 1, c));
+
+    /* The stack map at the target and after the jump holds what stays below the popped int. */
+    for (size_t i = 0; i < sizeof ops / sizeof *ops; i++) {
+        mb *b = with_main();
+        c = fresh();
+        E(c, OP_KSTR, kstr(b, "s"));
+        E(c, OP_LOAD, 0);
+        uint32_t j = E(c, ops[i], 5, 0);
+        uint32_t next = E(c, OP_POP);
+        E(c, OP_RET);
+        uint32_t target = c->n;
+        patch(c, j, target);
+        E(c, OP_POP);
+        E(c, OP_RET);
+        uint16_t fi = add_fn(b, "f", "(I)V", "I", 2, c);
+        vm_stackmap sm;
+        cr_assert_eq(verify_stack_map(b->m, fi, &sm), 0);
+        cr_expect_eq(sm.words[sm.at[j]], 2);
+        cr_expect_eq(sm.words[sm.at[j] + 1], 1);
+        cr_expect_eq(sm.words[sm.at[next]], 1);
+        cr_expect_eq(sm.words[sm.at[next] + 1], 1);
+        cr_assert_neq(sm.at[target], UINT32_MAX, "%s: the target has no state", bc_ops[ops[i]].name);
+        cr_expect_eq(sm.words[sm.at[target]], 1);
+        cr_expect_eq(sm.words[sm.at[target] + 1], 1);
+        vm_stackmap_free(&sm);
+        ok(b);
+    }
+
+    static const struct {
+        const char *desc, *found;
+    } notint[] = {
+        {"(F)V", "float"},
+        {"(Z)V", "bool"},
+        {"(S)V", "str"},
+        {"(A)V", "any"},
+    };
+    for (size_t i = 0; i < sizeof notint / sizeof *notint; i++) {
+        for (size_t o = 0; o < sizeof ops / sizeof *ops; o++) {
+            c = fresh();
+            E(c, OP_LOAD, 0);
+            uint32_t j = E(c, ops[o], 0, 0);
+            patch(c, j, c->n);
+            E(c, OP_RET);
+            char want[200];
+            snprintf(want, sizeof want, "verify: module t, function f, at 3 (%s): expected int, found %s",
+                     bc_ops[ops[o]].name, notint[i].found);
+            char locals[4] = {notint[i].desc[1], 0};
+            rejects(fn1(notint[i].desc, locals, 1, c), want);
+        }
+    }
+    for (size_t o = 0; o < sizeof ops / sizeof *ops; o++) {
+        c = fresh();
+        uint32_t j = E(c, ops[o], 0, 0);
+        patch(c, j, c->n);
+        E(c, OP_RET);
+        char want[200];
+        snprintf(want, sizeof want, "verify: module t, function f, at 0 (%s): stack underflow: needs 1 value, has 0",
+                 bc_ops[ops[o]].name);
+        rejects(fn1("()V", "", 1, c), want);
+    }
+    /* A jump taken with the int still on the stack would reach RET with one value. */
+    c = fresh();
+    E(c, OP_IIMM, 1);
+    E(c, OP_IIMM, 2);
+    uint32_t j = E(c, OP_JINEI, 2, 0);
+    E(c, OP_POP);
+    E(c, OP_RET);
+    patch(c, j, c->n);
+    E(c, OP_POP);
+    E(c, OP_RET);
+    ok(fn1("()V", "", 2, c));
+    c = fresh();
+    E(c, OP_IIMM, 1);
+    j = E(c, OP_JIEQI, 1, 0);
+    patch(c, j, c->n);
+    E(c, OP_POP);
+    E(c, OP_RET);
+    rejects(fn1("()V", "", 1, c), "verify: module t, function f, at 14 (POP): stack underflow: needs 1 value, has 0");
+    c = fresh();
+    E(c, OP_IIMM, 1);
+    E(c, OP_IIMM, 1);
+    j = E(c, OP_JILTI, 1, 0);
+    E(c, OP_IIMM, 3);
+    patch(c, j, c->n);
+    E(c, OP_POP);
+    E(c, OP_RET);
+    rejects(fn1("()V", "", 2, c), "verify: module t, function f, at 24 (POP): stack mismatch at join: *");
+
+    c = fresh();
+    E(c, OP_IIMM, 0);
+    j = E(c, OP_JILEI, 0, 0);
+    patch(c, j, j + 1); /* inside its own immediate */
+    E(c, OP_RET);
+    rejects(fn1("()V", "", 1, c), "verify: module t, function f, at 5 (JILEI): jump target 6 is not an instruction start");
+    c = fresh();
+    E(c, OP_IIMM, 0);
+    E(c, OP_JIGTI, 0, 10); /* the end of the code, past the RET */
+    E(c, OP_RET);
+    rejects(fn1("()V", "", 1, c), "verify: module t, function f, at 5 (JIGTI): jump target 15 is outside the function");
+    c = fresh();
+    E(c, OP_IIMM, 0);
+    E(c, OP_JIGEI, 0, -6);
+    E(c, OP_RET);
+    rejects(fn1("()V", "", 1, c), "verify: module t, function f, at 5 (JIGEI): jump target -1 is outside the function");
+    c = fresh();
+    E(c, OP_IIMM, 0);
+    j = E(c, OP_JINEI, 0, 0);
+    patch(c, j, 0);
+    rejects(fn1("()V", "", 1, c), "verify: module t, function f, at 5 (JINEI): code falls off the end");
+}
+
 Test(verify, iterator_locals)
 {
     code *c = fresh();
@@ -1398,6 +1965,132 @@ Test(verify_obj, field_misuse)
     E(c, OP_RETV);
     add_fn(b, "g", "()I", "", 1, c);
     rejects(b, "verify: module t, function g, at 3 (GETF): class IndexError has no field code of type int");
+}
+
+/* LOADF h k is LOAD h; GETF k checked as the two: k a FIELD of a known class, local h of that
+ * class or a subclass; it pushes the field's type. */
+Test(verify_obj, loadf)
+{
+    mb *b = shapes();
+    uint16_t w = kmember(b, BC_K_FIELD, "Lt.Rect;", "w", "F");
+    code *c = fresh();
+    E(c, OP_LOADF, 0, w);
+    E(c, OP_LOADF, 1, w); /* t.Sq is a t.Rect */
+    E(c, OP_FADD);
+    E(c, OP_FADDL, 3);
+    E(c, OP_LOADF, 2, kmember(b, BC_K_FIELD, "LError;", "message", "S"));
+    E(c, OP_POP);
+    E(c, OP_LOADF, 2, kmember(b, BC_K_FIELD, "Lt.Err;", "code", "I"));
+    E(c, OP_I2F);
+    E(c, OP_FADD);
+    E(c, OP_RETV);
+    add_fn(b, "g", "(Lt.Rect;Lt.Sq;Lt.Err;F)F", "Lt.Rect; Lt.Sq; Lt.Err; F", 2, c);
+    ok(b);
+
+    /* The pushed value is the field's: a str field is a reference in the next stack map, a
+     * float field is not. */
+    b = shapes();
+    c = fresh();
+    E(c, OP_LOADF, 0, kmember(b, BC_K_FIELD, "LError;", "message", "S"));
+    uint32_t at1 = E(c, OP_LOADF, 1, kmember(b, BC_K_FIELD, "Lt.Rect;", "w", "F"));
+    uint32_t at2 = E(c, OP_POP);
+    E(c, OP_RETV);
+    uint16_t g = add_fn(b, "g", "(Lt.Err;Lt.Rect;)S", "Lt.Err; Lt.Rect;", 2, c);
+    vm_stackmap sm;
+    cr_assert_eq(verify_stack_map(b->m, g, &sm), 0);
+    cr_expect_eq(sm.words[sm.at[0]], 0);
+    cr_expect_eq(sm.words[sm.at[at1]], 1);
+    cr_expect_eq(sm.words[sm.at[at1] + 1], 1);
+    cr_expect_eq(sm.words[sm.at[at2]], 2);
+    cr_expect_eq(sm.words[sm.at[at2] + 1], 1);
+    vm_stackmap_free(&sm);
+    ok(b);
+
+    static const struct {
+        const char *locals, *want;
+    } wrong[] = {
+        {"I", "object: expected t.Rect, found int"},
+        {"F", "object: expected t.Rect, found float"},
+        {"Lt.Err;", "object: expected t.Rect, found t.Err"},
+        {"Lt.Shape;", "object: expected t.Rect, found t.Shape"},
+        {"[Lt.Rect;", "object: expected t.Rect, found [t.Rect]"},
+        {"A", "object: expected t.Rect, found any"},
+    };
+    for (size_t i = 0; i < sizeof wrong / sizeof *wrong; i++) {
+        b = shapes();
+        c = fresh();
+        E(c, OP_LOADF, 0, kmember(b, BC_K_FIELD, "Lt.Rect;", "w", "F"));
+        E(c, OP_RETV);
+        char desc[64], want[200];
+        snprintf(desc, sizeof desc, "(%s)F", wrong[i].locals);
+        add_fn(b, "g", desc, wrong[i].locals, 2, c);
+        snprintf(want, sizeof want, "verify: module t, function g, at 0 (LOADF): %s", wrong[i].want);
+        rejects(b, want);
+    }
+
+    /* A base class's local does not have its subclass's fields. */
+    b = shapes();
+    c = fresh();
+    E(c, OP_LOADF, 0, kmember(b, BC_K_FIELD, "Lt.Err;", "code", "I"));
+    E(c, OP_RETV);
+    add_fn(b, "g", "(LValueError;)I", "LValueError;", 2, c);
+    rejects(b, "verify: module t, function g, at 0 (LOADF): object: expected t.Err, found ValueError");
+
+    b = shapes();
+    c = fresh();
+    E(c, OP_LOADF, 0, kmember(b, BC_K_METHOD, "Lt.Rect;", "area", "()F"));
+    E(c, OP_RETV);
+    uint16_t k = (uint16_t)(b->m->nconsts - 1);
+    add_fn(b, "g", "(Lt.Rect;)F", "Lt.Rect;", 2, c);
+    char want[200];
+    snprintf(want, sizeof want, "verify: module t, function g, at 0 (LOADF): constant %u has tag METHOD, expected FIELD", k);
+    rejects(b, want);
+
+    b = shapes();
+    c = fresh();
+    k = kstr(b, "w");
+    E(c, OP_LOADF, 0, k);
+    E(c, OP_RETV);
+    add_fn(b, "g", "(Lt.Rect;)F", "Lt.Rect;", 2, c);
+    snprintf(want, sizeof want, "verify: module t, function g, at 0 (LOADF): constant %u has tag STR, expected FIELD", k);
+    rejects(b, want);
+
+    b = shapes();
+    c = fresh();
+    E(c, OP_LOADF, 0, kmember(b, BC_K_FIELD, "Lt.Rect;", "w", "I"));
+    E(c, OP_RETV);
+    add_fn(b, "g", "(Lt.Rect;)I", "Lt.Rect;", 2, c);
+    rejects(b, "verify: module t, function g, at 0 (LOADF): class t.Rect has no field w of type int");
+
+    b = shapes();
+    c = fresh();
+    E(c, OP_LOADF, 0, kmember(b, BC_K_FIELD, "Lt.Nope;", "w", "F"));
+    E(c, OP_RETV);
+    add_fn(b, "g", "(Lt.Rect;)F", "Lt.Rect;", 2, c);
+    rejects(b, "verify: module t, function g, at 0 (LOADF): unknown class t.Nope");
+
+    b = shapes();
+    c = fresh();
+    E(c, OP_LOADF, 3, kmember(b, BC_K_FIELD, "Lt.Rect;", "w", "F"));
+    E(c, OP_RETV);
+    add_fn(b, "g", "(Lt.Rect;)F", "Lt.Rect;", 2, c);
+    rejects(b, "verify: module t, function g, at 0 (LOADF): local 3 out of range (function has 1 locals)");
+
+    /* The float it pushes is no int. */
+    b = shapes();
+    c = fresh();
+    E(c, OP_LOADF, 0, kmember(b, BC_K_FIELD, "Lt.Rect;", "w", "F"));
+    E(c, OP_IADDL, 1);
+    E(c, OP_RETV);
+    add_fn(b, "g", "(Lt.Rect;I)I", "Lt.Rect; I", 2, c);
+    rejects(b, "verify: module t, function g, at 5 (IADDL): expected int, found float");
+
+    b = shapes();
+    c = fresh();
+    E(c, OP_LOADF, 0, kmember(b, BC_K_FIELD, "Lt.Rect;", "w", "F"));
+    E(c, OP_RETV);
+    add_fn(b, "g", "(Lt.Rect;)F", "Lt.Rect;", 0, c);
+    rejects(b, "verify: module t, function g, at 0 (LOADF): stack overflow: depth 1 exceeds max_stack 0");
 }
 
 Test(verify_obj, method_misuse)
