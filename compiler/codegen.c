@@ -520,7 +520,37 @@ static void jfix_add(cg *g, jlist *l, uint32_t op_at, uint32_t opnd_at, int dept
     l->fix[l->n++] = (struct cg_fix){op_at, opnd_at};
 }
 
-static bc_op fuse_cmp_jump(cg *g, bc_op o, int *pops);
+/* A conditional jump (JT, JF) right after an int comparison becomes one compare-and-branch:
+ * the comparison is dropped and the fused opcode returned, with the stack as it was before the
+ * comparison (the caller then pops its two operands); after NULL; REQ / RNE, a null test.
+ * Otherwise o. */
+static bc_op fuse_cmp_jump(cg *g, bc_op o, int *pops)
+{
+    static const struct {
+        bc_op cmp, jt, jf;
+    } fused[] = {
+        {OP_IEQ, OP_JIEQ, OP_JINE}, {OP_INE, OP_JINE, OP_JIEQ}, {OP_ILT, OP_JILT, OP_JIGE},
+        {OP_ILE, OP_JILE, OP_JIGT}, {OP_IGT, OP_JIGT, OP_JILE}, {OP_IGE, OP_JIGE, OP_JILT},
+    };
+    if (o != OP_JT && o != OP_JF)
+        return o;
+    uint32_t eq = tail_is(g, 0, OP_REQ), ne = tail_is(g, 0, OP_RNE);
+    if ((eq != UINT32_MAX || ne != UINT32_MAX) && tail_is(g, 1, OP_NULL) != UINT32_MAX) {
+        /* NULL; REQ / RNE: the one reference left is compared with null. */
+        cut_tail(g, 1);
+        *pops = 1;
+        return (eq != UINT32_MAX) == (o == OP_JT) ? OP_JNULL : OP_JNNULL;
+    }
+    for (size_t i = 0; i < sizeof fused / sizeof fused[0]; i++) {
+        uint32_t at = tail_is(g, 0, fused[i].cmp);
+        if (at == UINT32_MAX)
+            continue;
+        cut_tail(g, 0); /* the comparison's operands are back on the stack */
+        *pops = 2;
+        return o == OP_JT ? fused[i].jt : fused[i].jf;
+    }
+    return o;
+}
 
 /* A conditional jump as fuse_cond_jump makes it: the opcode, the operands it pops, and the
  * operand written before the jump offset (`hj` a local, `ij` an immediate) when it has one. */
@@ -539,17 +569,12 @@ static const struct {
     {OP_JILE, OP_JILEI}, {OP_JIGT, OP_JIGTI}, {OP_JIGE, OP_JIGEI},
 };
 
-/* A conditional jump (JT, JF) right after an int comparison becomes one compare-and-branch:
- * the comparison is dropped and the fused opcode returned, with the stack as it was before the
- * comparison (the caller then pops its two operands); an IIMM right before the comparison
- * becomes the jump's immediate, a LOAD of a bool local right before JT / JF the jump's local.
- * Otherwise o. */
+/* The conditional jump o after fuse_cmp_jump: an IIMM right before the compare-and-branch
+ * becomes its immediate, a LOAD of a bool local right before JT / JF the jump's local. */
 static cg_cjump fuse_cond_jump(cg *g, bc_op o)
 {
     cg_cjump j = {o, o == OP_JMP ? 0 : 1, 0, 0};
-    int pops = j.pops;
-    j.op = fuse_cmp_jump(g, o, &pops);
-    j.pops = pops;
+    j.op = fuse_cmp_jump(g, o, &j.pops);
     if (j.op == OP_JT || j.op == OP_JF) {
         uint32_t at = tail_is(g, 0, OP_LOAD);
         if (at != UINT32_MAX && g->fn) {
@@ -584,34 +609,6 @@ static uint32_t emit_cond_jump(cg *g, const cg_cjump *j)
     else if (j->extra_size == 4)
         buf_u32(&g->code, j->extra);
     return op_at;
-}
-
-static bc_op fuse_cmp_jump(cg *g, bc_op o, int *pops)
-{
-    static const struct {
-        bc_op cmp, jt, jf;
-    } fused[] = {
-        {OP_IEQ, OP_JIEQ, OP_JINE}, {OP_INE, OP_JINE, OP_JIEQ}, {OP_ILT, OP_JILT, OP_JIGE},
-        {OP_ILE, OP_JILE, OP_JIGT}, {OP_IGT, OP_JIGT, OP_JILE}, {OP_IGE, OP_JIGE, OP_JILT},
-    };
-    if (o != OP_JT && o != OP_JF)
-        return o;
-    uint32_t eq = tail_is(g, 0, OP_REQ), ne = tail_is(g, 0, OP_RNE);
-    if ((eq != UINT32_MAX || ne != UINT32_MAX) && tail_is(g, 1, OP_NULL) != UINT32_MAX) {
-        /* NULL; REQ / RNE: the one reference left is compared with null. */
-        cut_tail(g, 1);
-        *pops = 1;
-        return (eq != UINT32_MAX) == (o == OP_JT) ? OP_JNULL : OP_JNNULL;
-    }
-    for (size_t i = 0; i < sizeof fused / sizeof fused[0]; i++) {
-        uint32_t at = tail_is(g, 0, fused[i].cmp);
-        if (at == UINT32_MAX)
-            continue;
-        cut_tail(g, 0); /* the comparison's operands are back on the stack */
-        *pops = 2;
-        return o == OP_JT ? fused[i].jt : fused[i].jf;
-    }
-    return o;
 }
 
 /* A forward jump (JMP, JT, JF) to label l. */

@@ -162,11 +162,16 @@ __attribute__((cold, noreturn)) static void cast_fail(holt_vm *vm, gaddr v, rt_t
 
 /* Is there room for a frame of fn at base: its locals and deepest operand stack below the
  * end of the value stack, and one more frame? */
+static inline bool has_room(const holt_vm *vm, const uint64_t *base, const vm_function *fn)
+{
+    return __builtin_expect((size_t)(vm->stack_end - base) >= (size_t)fn->nlocals + fn->max_stack &&
+                                vm->nframes < vm->max_frames,
+                            1);
+}
+
 static inline void check_room(holt_vm *vm, uint64_t *base, const vm_function *fn)
 {
-    if (__builtin_expect((size_t)(vm->stack_end - base) < (size_t)fn->nlocals + fn->max_stack ||
-                             vm->nframes >= vm->max_frames,
-                         0))
+    if (!has_room(vm, base, fn))
         stack_overflow(vm);
 }
 

@@ -732,9 +732,7 @@ call:
      * throw, a native or the return to the host need it in the counter. */
     fr->pc = pc;
     nb = sp - callee->nparams;
-    if (__builtin_expect((size_t)(vm->stack_end - nb) < (size_t)callee->nlocals + callee->max_stack ||
-                             vm->nframes >= vm->max_frames,
-                         0)) {
+    if (!has_room(vm, nb, callee)) {
         SAVE_PC();
         stack_overflow(vm);
     }

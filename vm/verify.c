@@ -831,13 +831,13 @@ static int check_member(verifier *v, uint32_t pc, int op, uint32_t k)
     return 0;
 }
 
-/* Local l of the function exists and has exactly type want: the fused instructions that read
- * (or write) a local as an int, a float or a bool. */
+/* Local l of the function exists and, unless want is NONE, has exactly type want: the fused
+ * instructions that read (or write) a local as an int, a float or a bool. */
 static int typed_local(verifier *v, uint32_t pc, uint32_t l, uint32_t want)
 {
     if (l >= v->f->nlocals)
         return fail(v, pc, "local %u out of range (function has %u locals)", l, v->f->nlocals);
-    if (v->local[l] != want) {
+    if (want != NONE && v->local[l] != want) {
         char ctx[32];
         snprintf(ctx, sizeof ctx, "local %u: ", l);
         return mismatch(v, pc, ctx, want, NULL, v->local[l]);
@@ -879,15 +879,14 @@ static int check_operands(verifier *v, uint32_t pc)
         uint32_t h = bc_u16(f->code + pc + opnd_off(oi, 'h'));
         switch (op) {
         case OP_LOAD2:
-            if (bc_u16(f->code + pc + 3) >= f->nlocals)
-                return fail(v, pc, "local %u out of range (function has %u locals)", bc_u16(f->code + pc + 3),
-                            f->nlocals);
+            if (typed_local(v, pc, bc_u16(f->code + pc + 3), NONE) < 0)
+                return -1;
             /* fall through */
         case OP_LOAD:
         case OP_STORE:
         case OP_LOADF:
-            if (h >= f->nlocals)
-                return fail(v, pc, "local %u out of range (function has %u locals)", h, f->nlocals);
+            if (typed_local(v, pc, h, NONE) < 0)
+                return -1;
             break;
         case OP_JTL:
         case OP_JFL:
